@@ -1,0 +1,41 @@
+import { Data } from "effect"
+
+/** Why an event-log operation failed. Each reason has one stable code (docs/errors.md). */
+export type EventLogErrorReason =
+  | "BadFrame"
+  | "UnknownVersion"
+  | "Unreadable"
+  | "NotFound"
+  | "InvalidStream"
+  | "AlreadyOpen"
+  | "Closed"
+  | "WriteFailed"
+
+export const EVENT_LOG_ERROR_CODES: Readonly<Record<EventLogErrorReason, string>> = {
+  BadFrame: "AGH_LOG_BAD_FRAME",
+  UnknownVersion: "AGH_LOG_UNKNOWN_VERSION",
+  Unreadable: "AGH_LOG_UNREADABLE",
+  NotFound: "AGH_LOG_NOT_FOUND",
+  InvalidStream: "AGH_LOG_INVALID_STREAM",
+  AlreadyOpen: "AGH_LOG_ALREADY_OPEN",
+  Closed: "AGH_LOG_CLOSED",
+  WriteFailed: "AGH_LOG_WRITE_FAILED",
+}
+
+/** Code reported (not thrown) when opening a log truncates a torn tail. */
+export const TORN_TAIL_CODE = "AGH_LOG_TORN_TAIL"
+
+export class EventLogError extends Data.TaggedError("EventLogError")<{
+  readonly reason: EventLogErrorReason
+  readonly message: string
+  readonly stream?: string
+  /** File (or other backend location) the error is about. */
+  readonly location?: string
+  /** Byte offset in `location` where the problem starts. */
+  readonly offset?: number
+  readonly cause?: unknown
+}> {
+  get code(): string {
+    return EVENT_LOG_ERROR_CODES[this.reason]
+  }
+}

@@ -22,6 +22,11 @@ export interface OpenReport {
   readonly truncatedBytes: number
   /** Where the torn tail began, when there was one. */
   readonly truncatedAt?: number
+  /**
+   * Set when the open repaired the log: `code` is `AGH_LOG_TORN_TAIL` and `message` names the file, the
+   * byte offset and the bytes cut, ready to print or log.
+   */
+  readonly warning?: { readonly code: string; readonly message: string }
 }
 
 /** The single writer of one stream. */

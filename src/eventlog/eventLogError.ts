@@ -10,6 +10,7 @@ export type EventLogErrorReason =
   | "AlreadyOpen"
   | "Closed"
   | "WriteFailed"
+  | "BadRecord"
 
 export const EVENT_LOG_ERROR_CODES: Readonly<Record<EventLogErrorReason, string>> = {
   BadFrame: "AGH_LOG_BAD_FRAME",
@@ -20,6 +21,7 @@ export const EVENT_LOG_ERROR_CODES: Readonly<Record<EventLogErrorReason, string>
   AlreadyOpen: "AGH_LOG_ALREADY_OPEN",
   Closed: "AGH_LOG_CLOSED",
   WriteFailed: "AGH_LOG_WRITE_FAILED",
+  BadRecord: "AGH_LOG_BAD_RECORD",
 }
 
 /** Code reported (not thrown) when opening a log truncates a torn tail. */

@@ -32,16 +32,15 @@ export const makeMemoryEventLog = Effect.gen(function* () {
   const clock = yield* Clock
   const streams = new Map<string, MemoryStream>()
 
+  const invalidStream = (stream: string) =>
+    new EventLogError({
+      reason: "InvalidStream",
+      stream,
+      message: `invalid stream name ${JSON.stringify(stream)}`,
+    })
+
   const checkName = (stream: string) =>
-    isValidStreamName(stream)
-      ? Effect.void
-      : Effect.fail(
-          new EventLogError({
-            reason: "InvalidStream",
-            stream,
-            message: `invalid stream name ${JSON.stringify(stream)}`,
-          }),
-        )
+    isValidStreamName(stream) ? Effect.void : Effect.fail(invalidStream(stream))
 
   const notFound = (stream: string) =>
     new EventLogError({
@@ -103,9 +102,23 @@ export const makeMemoryEventLog = Effect.gen(function* () {
               )
             }
             const at = clock.now()
+            // Copy every body before storing any, so a body that cannot be stored appends nothing.
+            let copies: RecordBody[]
+            try {
+              copies = bodies.map((body) => structuredClone(body))
+            } catch (cause) {
+              return Effect.fail(
+                new EventLogError({
+                  reason: "BadRecord",
+                  stream,
+                  message: `cannot append to event log stream ${stream}: ${String(cause)}`,
+                  cause,
+                }),
+              )
+            }
             const out: LogRecord[] = []
-            for (const body of bodies) {
-              const record: LogRecord = { seq: s.records.length + 1, at, body: structuredClone(body) }
+            for (const body of copies) {
+              const record: LogRecord = { seq: s.records.length + 1, at, body }
               s.records.push(record)
               out.push(record)
               for (const follower of s.followers) follower(record)
@@ -118,12 +131,14 @@ export const makeMemoryEventLog = Effect.gen(function* () {
 
   const header: EventLogShape["header"] = (stream) =>
     Effect.suspend(() => {
+      if (!isValidStreamName(stream)) return Effect.fail(invalidStream(stream))
       const s = streams.get(stream)
       return s ? Effect.succeed(s.header) : Effect.fail(notFound(stream))
     })
 
   const read: EventLogShape["read"] = (stream, options) => {
     const after = options?.afterSeq ?? 0
+    if (!isValidStreamName(stream)) return Stream.fail(invalidStream(stream))
     if (!options?.follow) {
       return Stream.suspend(() => {
         const s = streams.get(stream)

@@ -13,7 +13,14 @@ export type SdkMessage = { readonly type: string; readonly [field: string]: unkn
  */
 export type SeqMessage = SdkMessage & { readonly seq: number }
 
-export type SessionStatus = "starting" | "idle" | "busy" | "awaiting_permission" | "completed" | "failed" | "killed"
+export type SessionStatus =
+  | "starting"
+  | "idle"
+  | "busy"
+  | "awaiting_permission"
+  | "completed"
+  | "failed"
+  | "killed"
 
 export interface TodoItem {
   readonly content: string
@@ -41,8 +48,17 @@ export interface SessionInfo {
 
 /** A client's answer to a `can_use_tool` request (the `response` of a `control_response`). */
 export type PermissionAnswer =
-  | { readonly behavior: "allow"; readonly updatedInput?: Record<string, unknown>; readonly [k: string]: unknown }
-  | { readonly behavior: "deny"; readonly message: string; readonly interrupt?: boolean; readonly [k: string]: unknown }
+  | {
+      readonly behavior: "allow"
+      readonly updatedInput?: Record<string, unknown>
+      readonly [k: string]: unknown
+    }
+  | {
+      readonly behavior: "deny"
+      readonly message: string
+      readonly interrupt?: boolean
+      readonly [k: string]: unknown
+    }
 
 export type PermissionOutcome = "accepted" | "already_answered" | "unknown_request"
 
@@ -61,8 +77,10 @@ export interface SessionHandle {
   /** Queues a user message; it runs when the agent is idle. */
   sendUserMessage(message: SdkMessage): Promise<void>
   /** First answer wins; later ones get `already_answered` and the losers' clients a `control_cancel_request`. */
-  answerPermission(requestId: string, answer: PermissionAnswer): Promise<PermissionOutcome>
+  answerPermission(requestId: string, answer: PermissionAnswer, clientId?: string): Promise<PermissionOutcome>
   interrupt(): Promise<void>
+  /** Lets queued work finish, then closes the agent's input; the session becomes `completed`. */
+  close(reason?: string): Promise<void>
   /** Ends the agent process; the session becomes `killed`. */
   kill(reason?: string): Promise<void>
   /** Resolves when the session reaches a final state. */

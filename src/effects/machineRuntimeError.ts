@@ -1,0 +1,30 @@
+import { Data } from "effect"
+
+/** Why the machine runtime refused a request. Each reason has one stable code (docs/errors.md). */
+export type MachineRuntimeErrorReason = "ActorDone" | "DuplicateActor" | "ActorFailed"
+
+export const MACHINE_RUNTIME_ERROR_CODES: Readonly<Record<MachineRuntimeErrorReason, string>> = {
+  ActorDone: "AGH_MACHINE_ACTOR_DONE",
+  DuplicateActor: "AGH_MACHINE_DUPLICATE_ACTOR",
+  ActorFailed: "AGH_MACHINE_ACTOR_FAILED",
+}
+
+/** Written as a `note` (never thrown) when an effect implementation supplied by the caller throws or rejects. */
+export const EFFECT_FAILED_CODE = "AGH_MACHINE_EFFECT_FAILED"
+
+/**
+ * A machine runtime request that could not be carried out, e.g.
+ * `actor session (session) is completed: event "session.userMessage" was not sent`.
+ */
+export class MachineRuntimeError extends Data.TaggedError("MachineRuntimeError")<{
+  readonly reason: MachineRuntimeErrorReason
+  readonly message: string
+  /** Actor id within the stream (`session`, `connection:c1`). */
+  readonly actor: string
+  readonly eventType?: string
+  readonly cause?: unknown
+}> {
+  get code(): string {
+    return MACHINE_RUNTIME_ERROR_CODES[this.reason]
+  }
+}

@@ -1,0 +1,35 @@
+import { Data } from "effect"
+
+/** Why replay could not confirm a record. Each reason has one stable code (docs/errors.md). */
+export type ReplayErrorReason = "Diverged" | "UnknownMachine" | "VersionMismatch" | "UnknownActor"
+
+export const REPLAY_ERROR_CODES: Readonly<Record<ReplayErrorReason, string>> = {
+  Diverged: "AGH_REPLAY_DIVERGED",
+  UnknownMachine: "AGH_REPLAY_UNKNOWN_MACHINE",
+  VersionMismatch: "AGH_REPLAY_VERSION_MISMATCH",
+  UnknownActor: "AGH_REPLAY_UNKNOWN_ACTOR",
+}
+
+/** A state value and context digest, as logged (`expected`) or as replayed (`got`). */
+export interface ReplayedState {
+  readonly state: unknown
+  readonly digest: string
+}
+
+/**
+ * The first record replay could not confirm, e.g.
+ * `record 42 (actor session, event session.turnCompleted) diverged: expected state running.idle digest
+ * 1a2b3c4d, got running.busy digest 5e6f7a8b`.
+ */
+export class ReplayError extends Data.TaggedError("ReplayError")<{
+  readonly reason: ReplayErrorReason
+  readonly message: string
+  readonly seq: number
+  readonly actor: string | null
+  readonly expected?: ReplayedState
+  readonly got?: ReplayedState
+}> {
+  get code(): string {
+    return REPLAY_ERROR_CODES[this.reason]
+  }
+}

@@ -1,0 +1,29 @@
+import { Data } from "effect"
+
+/** Why a machine refused an event or an input at its boundary. Each reason has one stable code (docs/errors.md). */
+export type MachineEventErrorReason = "UnknownEventType" | "InvalidEvent" | "InvalidInput"
+
+export const MACHINE_EVENT_ERROR_CODES: Readonly<Record<MachineEventErrorReason, string>> = {
+  UnknownEventType: "AGH_MACHINE_UNKNOWN_EVENT",
+  InvalidEvent: "AGH_MACHINE_BAD_EVENT",
+  InvalidInput: "AGH_MACHINE_BAD_INPUT",
+}
+
+/**
+ * An event (or a machine input) that does not have the shape the machine expects. Nothing was sent to the
+ * machine. The message names the machine, the event type and the offending field, e.g.
+ * `session: event "session.agentExited" is invalid: Expected number at ["at"]`.
+ */
+export class MachineEventError extends Data.TaggedError("MachineEventError")<{
+  readonly reason: MachineEventErrorReason
+  readonly message: string
+  /** Machine name (`session`, `connection`, `cronTask`). */
+  readonly machine: string
+  /** The event's `type` when it had a string one. */
+  readonly eventType?: string
+  readonly cause?: unknown
+}> {
+  get code(): string {
+    return MACHINE_EVENT_ERROR_CODES[this.reason]
+  }
+}

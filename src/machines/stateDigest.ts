@@ -1,0 +1,204 @@
+/**
+ * The context digest logged with every machine record and recomputed by replay.
+ *
+ * Algorithm `agh-digest-1` (documented in docs/machines.md so other tools can check it): a 32-bit hash over
+ * the JSON data model, rendered as 8 lowercase hex digits.
+ * - strings: FNV-1a over UTF-16 code units, seeded per type;
+ * - numbers: the two 32-bit halves of the float64 (with -0 read as 0), mixed;
+ * - booleans, null: constants; `undefined` inside an array hashes as null;
+ * - arrays: ordered fold of the elements, with the length;
+ * - objects: the SUM of one mixed hash per entry (key hash combined with value hash). A sum does not depend
+ *   on key order, so no keys are sorted; entries whose value is `undefined` are skipped, as JSON would.
+ *
+ * Why not sha1 of canonical JSON: replay computes one digest per event and must keep up with raw xstate
+ * transitions; building and sorting a string per event costs more than the transition itself. A 32-bit
+ * digest detects a diverging context with probability 1 - 2^-32 per record, and the state value is compared
+ * exactly besides.
+ *
+ * Objects that are reached again (xstate keeps unchanged sub-objects of the context by reference) are not
+ * rehashed: their hash is cached per object identity. Callers must not mutate hashed objects — machine
+ * contexts are immutable by construction.
+ */
+
+const cache = new WeakMap<object, number>()
+const f64 = new Float64Array(1)
+const u32 = new Uint32Array(f64.buffer)
+
+const SEED_STRING = 0x811c9dc5
+const SEED_ARRAY = 0x2f6b7a1d
+const SEED_OBJECT = 0x5bd1e995
+const NULL_HASH = 0x0b4e0ef3
+const TRUE_HASH = 0x3c6ef372
+const FALSE_HASH = 0x1b873593
+
+/** murmur3's 32-bit finalizer: spreads every input bit over the output. */
+function mix(h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h
+}
+
+function hashString(s: string): number {
+  let h = SEED_STRING
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i)
+    h = Math.imul(h, 0x01000193)
+  }
+  return mix(h ^ s.length)
+}
+
+function hashNumber(n: number): number {
+  f64[0] = n === 0 ? 0 : n
+  return mix(Math.imul((u32[0] as number) ^ 0x9e3779b9, 0x01000193) ^ (u32[1] as number))
+}
+
+/**
+ * `cacheable`: whether the object may be looked up and stored in the identity cache. Only elements of arrays
+ * are: they are the long-lived records (resolved permissions, queued messages, todos) that reappear in the
+ * next context's new array. Caching every small object that changes costs more in WeakMap traffic than
+ * rehashing it.
+ */
+function hashValue(value: unknown, cacheable: boolean): number {
+  switch (typeof value) {
+    case "string":
+      return hashString(value)
+    case "number":
+      return hashNumber(value)
+    case "boolean":
+      return value ? TRUE_HASH : FALSE_HASH
+    case "object":
+      return value === null ? NULL_HASH : hashObject(value, cacheable)
+    case "bigint":
+      return hashString(`${value}n`)
+    default:
+      // undefined (in arrays), functions, symbols: JSON would write null or nothing; hash like null.
+      return NULL_HASH
+  }
+}
+
+function hashObject(value: object, cacheable: boolean): number {
+  if (cacheable) {
+    const cached = cache.get(value)
+    if (cached !== undefined) return cached
+  }
+  let h: number
+  if (Array.isArray(value)) {
+    h = SEED_ARRAY
+    for (let i = 0; i < value.length; i++) h = mix(Math.imul(h, 31) + hashValue(value[i], true))
+    h = mix(h ^ value.length)
+  } else {
+    let sum = 0
+    let count = 0
+    const record = value as Readonly<Record<string, unknown>>
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue
+      const v = record[key]
+      if (v === undefined) continue
+      sum = (sum + entryHash(key, v)) | 0
+      count++
+    }
+    h = mix(sum ^ Math.imul(count + 1, SEED_OBJECT))
+  }
+  if (cacheable) cache.set(value, h)
+  return h
+}
+
+function entryHash(key: string, value: unknown): number {
+  return mix(hashString(key) ^ Math.imul(hashValue(value, false), 0x27d4eb2d))
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
+
+/** A 32-bit digest as logged: 8 lowercase hex digits. */
+export function digestHex(h: number): string {
+  return (
+    (HEX[(h >>> 24) & 255] as string) +
+    (HEX[(h >>> 16) & 255] as string) +
+    (HEX[(h >>> 8) & 255] as string) +
+    (HEX[h & 255] as string)
+  )
+}
+
+/** The number a logged digest stands for; NaN when it is not 8 hex digits. */
+export function parseDigest(hex: string): number {
+  if (hex.length !== 8) return Number.NaN
+  let h = 0
+  for (let i = 0; i < 8; i++) {
+    const c = hex.charCodeAt(i)
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1
+    if (d < 0) return Number.NaN
+    h = (h << 4) | d
+  }
+  return h | 0
+}
+
+/** Digest of a machine context (any JSON-like value), as a 32-bit integer. */
+export function contextDigestValue(value: unknown): number {
+  return hashValue(value, false) | 0
+}
+
+/** Digest of a machine context (any JSON-like value), as 8 hex digits. */
+export function contextDigest(value: unknown): string {
+  return digestHex(contextDigestValue(value))
+}
+
+/**
+ * A digest function for a sequence of contexts of one actor, equal to {@link contextDigestValue} on every
+ * input but incremental: xstate's `assign` builds the next context by copying the previous one and replacing
+ * a few keys, so each top-level entry whose value is the very same as last time reuses its entry hash, and
+ * only the replaced keys are hashed. This is what keeps per-event digests cheap in the runtime and in replay.
+ */
+export function makeContextDigester(): (context: unknown) => number {
+  // Updated in place: entry i is read before it is overwritten.
+  const keys: string[] = []
+  const values: unknown[] = []
+  const entries: number[] = []
+  return (context) => {
+    if (typeof context !== "object" || context === null || Array.isArray(context)) {
+      return contextDigestValue(context)
+    }
+    const record = context as Readonly<Record<string, unknown>>
+    let sum = 0
+    let count = 0
+    let i = 0
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue
+      const v = record[key]
+      if (v !== undefined) {
+        const entry = keys[i] === key && values[i] === v ? (entries[i] as number) : entryHash(key, v)
+        sum = (sum + entry) | 0
+        count++
+        entries[i] = entry
+      }
+      keys[i] = key
+      values[i] = v
+      i++
+    }
+    keys.length = i
+    values.length = i
+    entries.length = i
+    return mix(sum ^ Math.imul(count + 1, SEED_OBJECT)) | 0
+  }
+}
+
+/** Deep equality of two JSON-like values (state values as logged and as replayed). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false
+  if (Array.isArray(a) !== Array.isArray(b)) return false
+  if (Array.isArray(a)) {
+    const bb = b as ReadonlyArray<unknown>
+    if (a.length !== bb.length) return false
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], bb[i])) return false
+    return true
+  }
+  const ra = a as Readonly<Record<string, unknown>>
+  const rb = b as Readonly<Record<string, unknown>>
+  const ka = Object.keys(ra)
+  if (ka.length !== Object.keys(rb).length) return false
+  for (const k of ka) if (!Object.hasOwn(rb, k) || !sameJson(ra[k], rb[k])) return false
+  return true
+}

@@ -1,0 +1,30 @@
+import { Data } from "effect"
+
+/** Why `<home>` or its config could not be prepared. Each reason has one stable code (docs/errors.md). */
+export type HostSetupErrorReason =
+  | "ConfigInvalid"
+  | "TokenInsecure"
+  | "TokenInvalid"
+  | "HomeUnusable"
+  | "ListenFailed"
+
+export const HOST_SETUP_ERROR_CODES: Readonly<Record<HostSetupErrorReason, string>> = {
+  ConfigInvalid: "AGH_CONFIG_INVALID",
+  TokenInsecure: "AGH_TOKEN_INSECURE",
+  TokenInvalid: "AGH_TOKEN_INVALID",
+  HomeUnusable: "AGH_HOME_UNUSABLE",
+  ListenFailed: "AGH_LISTEN_FAILED",
+}
+
+/** The host cannot start: bad config, an unsafe token file, an unusable home or a port that cannot be bound. */
+export class HostSetupError extends Data.TaggedError("HostSetupError")<{
+  readonly reason: HostSetupErrorReason
+  readonly message: string
+  /** The file or directory the error is about. */
+  readonly path?: string
+  readonly cause?: unknown
+}> {
+  get code(): string {
+    return HOST_SETUP_ERROR_CODES[this.reason]
+  }
+}

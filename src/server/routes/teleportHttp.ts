@@ -1,0 +1,42 @@
+import { Cause, Data, Effect, Exit, type Layer } from "effect"
+import type { Git, GitError } from "../../adapters/git.js"
+import type { TeleportError } from "../../teleport/teleportError.js"
+
+/** A teleport or git failure as the router renders it: the library's own code, an HTTP status. */
+export class TeleportHttpError extends Data.TaggedError("TeleportHttpError")<{
+  readonly code: string
+  readonly status: number
+  readonly message: string
+  readonly headers?: Readonly<Record<string, string>>
+  readonly cause?: unknown
+}> {}
+
+/** A git failure is the host's problem (500), except a full disk, which has its own status (507). */
+function statusOfGit(error: GitError): number {
+  return error.reason === "DiskFull" ? 507 : 500
+}
+
+/**
+ * Runs a teleport effect with real git and turns its typed failure into a {@link TeleportHttpError}.
+ * `closeOn` lists codes after which the connection is closed instead of drained (an upload refused
+ * half-way: reading the rest of it would cost the host as much as accepting it).
+ */
+export async function runTeleport<A>(
+  effect: Effect.Effect<A, TeleportError | GitError, Git>,
+  git: Layer.Layer<Git>,
+  closeOn: ReadonlyArray<string> = [],
+): Promise<A> {
+  const exit = await Effect.runPromiseExit(effect.pipe(Effect.provide(git)))
+  if (Exit.isSuccess(exit)) return exit.value
+  const failure = exit.cause.reasons.find(Cause.isFailReason)
+  if (failure === undefined) throw Cause.squash(exit.cause)
+  const error = failure.error
+  const status = error._tag === "TeleportError" ? error.status : statusOfGit(error)
+  throw new TeleportHttpError({
+    code: error.code,
+    status,
+    message: error.message,
+    ...(closeOn.includes(error.code) ? { headers: { connection: "close" } } : {}),
+    cause: error,
+  })
+}

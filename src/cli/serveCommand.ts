@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util"
 import { liveClock } from "../adapters/clock.js"
 import { prepareHome } from "../server/home.js"
-import { HostSetupError } from "../server/hostSetupError.js"
 import { startHost } from "../server/host.js"
+import { HostSetupError } from "../server/hostSetupError.js"
 import type { AgentHostServer } from "../server/httpServer.js"
 import { type CliCommand, CliError, type CliIo, resolveHome } from "./cliCommand.js"
 
@@ -71,7 +71,9 @@ async function run(args: ReadonlyArray<string>, io: CliIo): Promise<number> {
     })
     server = host.server
     if (host.recoveredSessions > 0) {
-      io.stderr.write(`agenthost serve: found ${host.recoveredSessions} session(s) of an earlier run in the logs\n`)
+      io.stderr.write(
+        `agenthost serve: found ${host.recoveredSessions} session(s) of an earlier run in the logs\n`,
+      )
     }
     for (const path of home.created) io.stderr.write(`agenthost serve: created ${path}\n`)
     if (!isLoopback(config.host)) {

@@ -43,8 +43,10 @@ export function historyEntriesOf(
   }
   // A prompt that stopped being pending was answered, withdrawn, expired or ended with its turn: every
   // client still showing it is told to drop it. (The winner's client ignores the cancel of its own answer.)
+  // A session that ended leaves nothing to answer, whatever its final context still lists.
+  const ended = after.endReason !== null
   for (const requestId of Object.keys(before.pendingPermissions)) {
-    if (after.pendingPermissions[requestId] === undefined) {
+    if (ended || after.pendingPermissions[requestId] === undefined) {
       out.push({ type: "control_cancel_request", request_id: requestId })
     }
   }

@@ -48,7 +48,11 @@ export function foldSessionRecords(records: Iterable<LogRecord>): FoldedSession 
     if (body.type !== "event" || body.actor !== SESSION_ACTOR || snapshot === undefined) continue
     const before = snapshot.context as SessionContext
     snapshot = transition(machine, snapshot as never, body.event as never)[0] as AnyMachineSnapshot
-    for (const entry of historyEntriesOf(before, body.event as SessionEvent, snapshot.context as SessionContext)) {
+    for (const entry of historyEntriesOf(
+      before,
+      body.event as SessionEvent,
+      snapshot.context as SessionContext,
+    )) {
       history.push({ ...entry, seq: history.length + 1 } as SeqMessage)
     }
   }
@@ -71,7 +75,8 @@ export function endedSessionHandle(folded: FoldedSession): SessionHandle {
     },
     pendingPermissions: () => [],
     sendUserMessage: refuse,
-    answerPermission: (requestId) => Promise.resolve(known(requestId) ? "already_answered" : "unknown_request"),
+    answerPermission: (requestId) =>
+      Promise.resolve(known(requestId) ? "already_answered" : "unknown_request"),
     interrupt: refuse,
     close: () => Promise.resolve(),
     kill: () => Promise.resolve(),
@@ -94,8 +99,18 @@ export const recoverSessions = Effect.fnUntraced(function* (log: EventLogShape, 
     if (folded === undefined) continue
     if (folded.snapshot.status !== "done") {
       const at = clock.now()
-      const event = { type: "session.agentExited", at, code: null, signal: null, reason: "host restarted" } as const
-      const next = transition(sessionMachineDefinition.machine, folded.snapshot as never, event as never)[0] as AnyMachineSnapshot
+      const event = {
+        type: "session.agentExited",
+        at,
+        code: null,
+        signal: null,
+        reason: "host restarted",
+      } as const
+      const next = transition(
+        sessionMachineDefinition.machine,
+        folded.snapshot as never,
+        event as never,
+      )[0] as AnyMachineSnapshot
       const digest = makeContextDigester()
       const bodies: RecordBody[] = [
         {

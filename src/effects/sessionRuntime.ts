@@ -279,6 +279,7 @@ export async function startSessionRuntime(options: SessionRuntimeOptions): Promi
       return () => listeners.delete(live)
     },
     pendingPermissions() {
+      if (actor.isDone()) return []
       const pending = actor.getSnapshot().context.pendingPermissions
       return history.filter(
         (m) =>

@@ -96,6 +96,7 @@ export const parseSessionEvent: BoundaryParser<SessionEvent> = makeEventParser<S
       at,
       code: Schema.NullOr(Schema.Finite.check(Schema.isInt())),
       signal: Schema.NullOr(Schema.String),
+      reason: Schema.optionalKey(Schema.String),
     }),
     [SESSION_EVENT.killRequested]: Schema.Struct({
       type: Schema.Literal(SESSION_EVENT.killRequested),

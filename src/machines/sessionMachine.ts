@@ -350,7 +350,9 @@ export const sessionMachine = setup({
           actions: assign(({ event }) => ({
             endReason: endReason(
               "agentExited",
-              `agent exited unexpectedly with ${describeExit(event.code, event.signal)}`,
+              event.reason === undefined
+                ? `agent exited unexpectedly with ${describeExit(event.code, event.signal)}`
+                : `${event.reason}: agent exited with ${describeExit(event.code, event.signal)}`,
               event.code,
               event.signal,
               event.at,

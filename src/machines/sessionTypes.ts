@@ -146,6 +146,8 @@ export interface AgentExitedEvent {
   readonly at: number
   readonly code: number | null
   readonly signal: string | null
+  /** Why, when the host knows better than the exit status (e.g. `host restarted`). */
+  readonly reason?: string
 }
 export interface KillRequestedEvent {
   readonly type: typeof SESSION_EVENT.killRequested

@@ -55,7 +55,10 @@ export function createHostSessionManager(deps: HostSessionManagerDeps): SessionM
     let source: WorkspaceSource | undefined
     if (options.bundleId !== undefined) {
       if (deps.bundles === undefined) {
-        throw new SessionManagerError({ reason: "CreateFailed", message: "this host does not accept bundles" })
+        throw new SessionManagerError({
+          reason: "CreateFailed",
+          message: "this host does not accept bundles",
+        })
       }
       source = { bundleId: options.bundleId, bundles: deps.bundles }
     } else if (options.cloneUrl !== undefined) {
@@ -79,7 +82,10 @@ export function createHostSessionManager(deps: HostSessionManagerDeps): SessionM
     }
     const agentConfig = deps.config.agents[options.agent]
     if (agentConfig === undefined) {
-      throw new SessionManagerError({ reason: "UnknownAgent", message: `no agent named ${JSON.stringify(options.agent)}` })
+      throw new SessionManagerError({
+        reason: "UnknownAgent",
+        message: `no agent named ${JSON.stringify(options.agent)}`,
+      })
     }
     const sessionId = ids.sessionId()
     let workDir: string
@@ -135,7 +141,9 @@ export function createHostSessionManager(deps: HostSessionManagerDeps): SessionM
     live.add(session)
     const closer = session.whenDone().then(async () => {
       live.delete(session)
-      await close().catch((error: unknown) => deps.log?.(`AGH_LOG_WRITE_FAILED closing ${sessionId}: ${String(error)}`))
+      await close().catch((error: unknown) =>
+        deps.log?.(`AGH_LOG_WRITE_FAILED closing ${sessionId}: ${String(error)}`),
+      )
       if (options.bundleId !== undefined && deps.bundles !== undefined) {
         await Effect.runPromise(Effect.ignore(deps.bundles.delete(options.bundleId)))
       }

@@ -1,0 +1,51 @@
+import { Data } from "effect"
+
+/** Why a trigger operation failed. Each reason has one stable code and one HTTP status (docs/errors.md). */
+export type TriggerErrorReason =
+  | "NotFound"
+  | "Invalid"
+  | "Disabled"
+  | "ProjectUnsupported"
+  | "NoLauncher"
+  | "BadEvent"
+  | "StoreFailed"
+  | "Closed"
+
+/** Code and HTTP status per reason: what a client of `/v1/code/triggers` relies on. */
+export const TRIGGER_ERRORS: Readonly<
+  Record<TriggerErrorReason, { readonly code: string; readonly status: number }>
+> = {
+  NotFound: { code: "AGH_TRIGGER_NOT_FOUND", status: 404 },
+  Invalid: { code: "AGH_TRIGGER_INVALID", status: 400 },
+  Disabled: { code: "AGH_TRIGGER_DISABLED", status: 409 },
+  ProjectUnsupported: { code: "AGH_TRIGGER_PROJECT_UNSUPPORTED", status: 422 },
+  NoLauncher: { code: "AGH_TRIGGER_NO_LAUNCHER", status: 503 },
+  BadEvent: { code: "AGH_TRIGGER_BAD_EVENT", status: 500 },
+  StoreFailed: { code: "AGH_TRIGGER_STORE_FAILED", status: 500 },
+  Closed: { code: "AGH_TRIGGER_STORE_CLOSED", status: 503 },
+}
+
+/**
+ * A refused or failed trigger operation. It carries `code` and `status`, so the HTTP router renders it as
+ * `{ error: { code, message } }` without a mapping of its own.
+ */
+export class TriggerError extends Data.TaggedError("TriggerError")<{
+  readonly reason: TriggerErrorReason
+  readonly message: string
+  readonly triggerId?: string
+  /** For `Invalid`: the offending field (`schedule.cron`). */
+  readonly field?: string
+  readonly cause?: unknown
+}> {
+  get code(): string {
+    return TRIGGER_ERRORS[this.reason].code
+  }
+  get status(): number {
+    return TRIGGER_ERRORS[this.reason].status
+  }
+}
+
+/** `AGH_TRIGGER_NOT_FOUND` naming the id. */
+export function triggerNotFound(id: string): TriggerError {
+  return new TriggerError({ reason: "NotFound", triggerId: id, message: `no trigger ${JSON.stringify(id)}` })
+}

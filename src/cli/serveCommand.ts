@@ -1,9 +1,8 @@
 import { parseArgs } from "node:util"
 import { liveClock } from "../adapters/clock.js"
 import { prepareHome } from "../server/home.js"
-import { startHost } from "../server/host.js"
+import { type Host, startHost } from "../server/host.js"
 import { HostSetupError } from "../server/hostSetupError.js"
-import type { AgentHostServer } from "../server/httpServer.js"
 import { type CliCommand, CliError, type CliIo, resolveHome } from "./cliCommand.js"
 
 const HELP = `Usage: agenthost serve [--host H] [--port P] [--home DIR]
@@ -51,7 +50,7 @@ async function run(args: ReadonlyArray<string>, io: CliIo): Promise<number> {
     allowPositionals: false,
   })
   const homeDir = resolveHome(values.home, io)
-  let server: AgentHostServer
+  let host: Host
   let url: string
   let tokenPath: string
   try {
@@ -62,14 +61,13 @@ async function run(args: ReadonlyArray<string>, io: CliIo): Promise<number> {
       ...(values.port === undefined ? {} : { port: parsePort(values.port) }),
     }
     tokenPath = home.tokenPath
-    const host = await startHost({
+    host = await startHost({
       home,
       config,
       clock: liveClock,
       hostEnv: io.env,
       log: (line) => io.stderr.write(`agenthost serve: ${line}\n`),
     })
-    server = host.server
     if (host.recoveredSessions > 0) {
       io.stderr.write(
         `agenthost serve: found ${host.recoveredSessions} session(s) of an earlier run in the logs\n`,
@@ -81,7 +79,7 @@ async function run(args: ReadonlyArray<string>, io: CliIo): Promise<number> {
         `agenthost serve: warning: binding ${config.host} exposes the API beyond this machine; the token is its only guard and there is no TLS\n`,
       )
     }
-    url = (await server.listen()).url
+    url = (await host.server.listen()).url
   } catch (error) {
     if (error instanceof HostSetupError) throw new CliError(error.code, error.message)
     throw error
@@ -94,7 +92,7 @@ async function run(args: ReadonlyArray<string>, io: CliIo): Promise<number> {
   )
   const signal = await stopped
   io.stderr.write(`agenthost serve: ${signal}: shutting down\n`)
-  await server.close()
+  await host.close()
   io.stderr.write("agenthost serve: stopped\n")
   return 0
 }

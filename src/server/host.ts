@@ -5,10 +5,15 @@ import { recoverSessions } from "../effects/sessionRecovery.js"
 import { EventLog } from "../eventlog/eventLog.js"
 import { fileEventLogLayer } from "../eventlog/fileEventLog.js"
 import { type BundleStore, makeBundleStore } from "../teleport/bundleStore.js"
+import { TriggerScheduler } from "../triggers/triggerScheduler.js"
+import { openTriggerStore, type TriggerStore } from "../triggers/triggerStore.js"
 import type { ServerConfig } from "./config.js"
 import type { PreparedHome } from "./home.js"
 import { createHostSessionManager } from "./hostSessionManager.js"
 import { type AgentHostServer, makeServer } from "./httpServer.js"
+import { bundlesRoutes } from "./routes/bundlesRoutes.js"
+import { hostRoutes } from "./routes/hostRoutes.js"
+import { triggersRoutes } from "./routes/triggersRoutes.js"
 import type { SessionManager } from "./sessionManager.js"
 
 export interface StartHostOptions {
@@ -25,8 +30,14 @@ export interface Host {
   readonly server: AgentHostServer
   readonly sessions: SessionManager
   readonly bundles: BundleStore
+  readonly triggers: TriggerStore
   /** How many sessions of an earlier run were found in the logs (and ended, if they were still running). */
   readonly recoveredSessions: number
+  /**
+   * Graceful stop, outermost first: no more scheduled fires, then the server (clients told, sessions ended,
+   * their logs flushed), then the trigger log.
+   */
+  readonly close: () => Promise<void>
 }
 
 /**
@@ -53,12 +64,28 @@ export async function startHost(options: StartHostOptions): Promise<Host> {
     recovered,
     ...(options.log === undefined ? {} : { log: options.log }),
   })
+  const triggers = await openTriggerStore({ eventLog: fileEventLogLayer({ dir: home.logsDir }), clock })
   const server = makeServer({
     config,
     home,
     sessionManager: sessions,
     clock,
+    // Building the trigger routes connects the store to the server's session gate, so scheduled runs pass
+    // the same policy checks as manual ones.
+    routes: [bundlesRoutes({ bundles }), hostRoutes(), triggersRoutes(triggers)],
     ...(options.log === undefined ? {} : { log: options.log }),
   })
-  return { server, sessions, bundles, recoveredSessions: recovered.length }
+  const triggerScheduler = new TriggerScheduler({ store: triggers, clock })
+  triggerScheduler.start()
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      triggerScheduler.stop()
+      await triggerScheduler.whenIdle()
+      await server.close()
+      await triggers.close()
+    })()
+    return closing
+  }
+  return { server, sessions, bundles, triggers, recoveredSessions: recovered.length, close }
 }

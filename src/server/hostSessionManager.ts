@@ -50,7 +50,7 @@ export function createHostSessionManager(deps: HostSessionManagerDeps): SessionM
   const closers = new Set<Promise<void>>()
   let shuttingDown = false
 
-  const prepareWorkDir = async (sessionId: string, options: CreateSessionOptions & { cloneUrl?: string }) => {
+  const prepareWorkDir = async (sessionId: string, options: CreateSessionOptions) => {
     const workRoot = deps.config.work_roots[0] as string
     let source: WorkspaceSource | undefined
     if (options.bundleId !== undefined) {
@@ -62,7 +62,10 @@ export function createHostSessionManager(deps: HostSessionManagerDeps): SessionM
       }
       source = { bundleId: options.bundleId, bundles: deps.bundles }
     } else if (options.cloneUrl !== undefined) {
-      source = { cloneUrl: options.cloneUrl }
+      source =
+        options.cloneRef === undefined
+          ? { cloneUrl: options.cloneUrl }
+          : { cloneUrl: options.cloneUrl, ref: options.cloneRef }
     }
     if (source !== undefined) {
       const workspace = await Effect.runPromise(
@@ -94,6 +97,13 @@ export function createHostSessionManager(deps: HostSessionManagerDeps): SessionM
     } catch (cause) {
       if (cause instanceof SessionManagerError) throw cause
       const code = (cause as { code?: unknown }).code
+      if (code === "AGH_BUNDLE_NOT_FOUND") {
+        throw new SessionManagerError({ reason: "BundleNotFound", message: (cause as Error).message, cause })
+      }
+      // A bundle that cannot become a workspace is useless: it goes, like the bundle of an ended session.
+      if (options.bundleId !== undefined && deps.bundles !== undefined) {
+        await Effect.runPromise(Effect.ignore(deps.bundles.delete(options.bundleId)))
+      }
       throw new SessionManagerError({
         reason: "CreateFailed",
         message: `cannot prepare the work directory: ${typeof code === "string" ? `${code}: ` : ""}${(cause as Error).message ?? String(cause)}`,

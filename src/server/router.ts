@@ -32,6 +32,30 @@ interface Match {
   readonly query: URLSearchParams
 }
 
+/** How much of a refused body is still read (and dropped) after the 413, at most. */
+export const REFUSED_BODY_DRAIN_BYTES = 4 * 1024 * 1024
+
+/**
+ * After a 413: reads and drops what the client is still sending, so it can read the answer (a client stops
+ * once it has), and closes the connection when more than {@link REFUSED_BODY_DRAIN_BYTES} arrive, which is
+ * far cheaper than reading a whole oversized upload. A body that ends within the allowance leaves the
+ * connection usable.
+ */
+function dropThenClose(req: IncomingMessage): void {
+  let dropped = 0
+  const onData = (chunk: Buffer) => {
+    dropped += chunk.length
+    if (dropped > REFUSED_BODY_DRAIN_BYTES) {
+      req.off("data", onData)
+      req.socket.destroy()
+    }
+  }
+  req.on("data", onData)
+  req.once("end", () => req.off("data", onData))
+  // A body reader that gave up paused the request; a paused socket would hold the client's last bytes.
+  req.resume()
+}
+
 function originOf(req: IncomingMessage): string {
   const host = req.headers.host ?? `${req.socket.localAddress ?? "127.0.0.1"}:${req.socket.localPort ?? 0}`
   return `http://${host}`
@@ -102,9 +126,17 @@ export function makeRouter(routes: ReadonlyArray<Route>, options: RouterOptions)
         res.destroy()
         return
       }
+      const closing = isHttpError(error) && error.headers?.connection === "close"
+      if (closing && error.status === 413) {
+        // A refused upload is not drained, but closing right after the answer would reset the connection
+        // under a client still sending, which then sees ECONNRESET instead of the 413.
+        const { connection: _close, ...headers } = error.headers ?? {}
+        sendError(res, { code: error.code, status: error.status, message: error.message, headers })
+        res.once("finish", () => dropThenClose(req))
+        return
+      }
       sendError(res, isHttpError(error) ? error : internal(error, req))
-      // A refused upload is not drained: closing is cheaper than reading megabytes nobody wants.
-      if (isHttpError(error) && error.headers?.connection === "close") res.once("finish", () => req.destroy())
+      if (closing) res.once("finish", () => req.destroy())
     })
   }
 

@@ -52,6 +52,7 @@ export type SessionManagerErrorReason =
   | "CwdInvalid"
   | "NotImplemented"
   | "CreateFailed"
+  | "BundleNotFound"
 
 /** Code and HTTP status per reason (docs/errors.md). */
 export const SESSION_MANAGER_ERRORS: Readonly<
@@ -66,6 +67,7 @@ export const SESSION_MANAGER_ERRORS: Readonly<
   CwdInvalid: { code: "AGH_CWD_INVALID", status: 400 },
   NotImplemented: { code: "AGH_NOT_IMPLEMENTED", status: 501 },
   CreateFailed: { code: "AGH_SESSION_CREATE_FAILED", status: 500 },
+  BundleNotFound: { code: "AGH_BUNDLE_NOT_FOUND", status: 404 },
 }
 
 /** A session request refused by policy, or a session that failed to start. */

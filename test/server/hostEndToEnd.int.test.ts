@@ -31,7 +31,7 @@ async function startTestHost(homeDir: string): Promise<{ host: Host; url: string
     hostEnv: process.env,
   })
   const { url } = await host.server.listen()
-  cleanups.push(() => host.server.close())
+  cleanups.push(() => host.close())
   return { host, url, token: home.token }
 }
 

@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Cause, Effect, Exit } from "effect"
+import { Git, type GitError } from "../adapters/git.js"
+import type { TeleportError } from "../teleport/teleportError.js"
+import { CliError, type CliIo } from "./cliCommand.js"
+
+/** Codes that mean the command was asked for something impossible rather than that something broke. */
+const USAGE_LIKE = new Set(["AGH_TELEPORT_BAD_SESSION_ID"])
+
+/**
+ * Runs a teleport step with the user's own git (their environment: `io.env`) and turns its typed failure
+ * into a coded {@link CliError} (exit 1, or 2 for a malformed session id).
+ */
+export async function runGitStep<A>(
+  effect: Effect.Effect<A, TeleportError | GitError, Git>,
+  io: Pick<CliIo, "env">,
+): Promise<A> {
+  const exit = await Effect.runPromiseExit(effect.pipe(Effect.provide(Git.layerWith({ env: io.env }))))
+  if (Exit.isSuccess(exit)) return exit.value
+  const failure = exit.cause.reasons.find(Cause.isFailReason)
+  if (failure === undefined) throw Cause.squash(exit.cause)
+  const error = failure.error
+  throw new CliError(error.code, error.message, USAGE_LIKE.has(error.code) ? 2 : 1)
+}
+
+/** Runs `use` with a private temp directory (bundles in transit), removed afterwards whatever happened. */
+export async function withTempDir<A>(prefix: string, use: (dir: string) => Promise<A>): Promise<A> {
+  const dir = await mkdtemp(join(tmpdir(), prefix))
+  try {
+    return await use(dir)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+/** A local file failure (the bundle in transit) as a coded error naming the path. */
+export function localIoError(what: string, error: unknown): CliError {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code
+  const detail = error instanceof Error ? error.message : String(error)
+  return new CliError(
+    code === "ENOSPC" || code === "EDQUOT" ? "AGH_DISK_FULL" : "AGH_TELEPORT_IO",
+    `${what}: ${detail}`,
+    1,
+  )
+}

@@ -1,27 +1,25 @@
-import { agentCommand } from "./agentCommand.js"
-import { attachCommand } from "./attachCommand.js"
 import type { CliCommand } from "./cliCommand.js"
-import { connectCommand } from "./connectCommand.js"
-import { cronCommand } from "./cronCommand.js"
-import { execCommand } from "./execCommand.js"
-import { pullCommand } from "./pullCommand.js"
-import { remoteCommand } from "./remoteCommand.js"
-import { replayCommand } from "./replayCommand.js"
-import { serveCommand } from "./serveCommand.js"
-import { sessionsCommand } from "./sessionsCommand.js"
-import { triggerCommand } from "./triggerCommand.js"
+
+/**
+ * A command by name, loaded only when it runs: every session spawns `agenthost agent`, which must not pay for
+ * importing the server, the client and the scheduler it never uses.
+ */
+export interface CommandEntry {
+  readonly name: string
+  readonly load: () => Promise<CliCommand>
+}
 
 /** Every `agenthost` command, in the order `--help` lists them. */
-export const commands: ReadonlyArray<CliCommand> = [
-  serveCommand,
-  agentCommand,
-  execCommand,
-  connectCommand,
-  sessionsCommand,
-  remoteCommand,
-  attachCommand,
-  pullCommand,
-  cronCommand,
-  triggerCommand,
-  replayCommand,
+export const commands: ReadonlyArray<CommandEntry> = [
+  { name: "serve", load: async () => (await import("./serveCommand.js")).serveCommand },
+  { name: "agent", load: async () => (await import("./agentCommand.js")).agentCommand },
+  { name: "exec", load: async () => (await import("./execCommand.js")).execCommand },
+  { name: "connect", load: async () => (await import("./connectCommand.js")).connectCommand },
+  { name: "sessions", load: async () => (await import("./sessionsCommand.js")).sessionsCommand },
+  { name: "remote", load: async () => (await import("./remoteCommand.js")).remoteCommand },
+  { name: "attach", load: async () => (await import("./attachCommand.js")).attachCommand },
+  { name: "pull", load: async () => (await import("./pullCommand.js")).pullCommand },
+  { name: "cron", load: async () => (await import("./cronCommand.js")).cronCommand },
+  { name: "trigger", load: async () => (await import("./triggerCommand.js")).triggerCommand },
+  { name: "replay", load: async () => (await import("./replayCommand.js")).replayCommand },
 ]

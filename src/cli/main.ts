@@ -3,9 +3,10 @@ import { commands } from "./commands.js"
 
 const VERSION = "0.1.0"
 
-function usage(): string {
-  const width = Math.max(...commands.map((c) => c.name.length))
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
+async function usage(): Promise<string> {
+  const loaded = await Promise.all(commands.map((c) => c.load()))
+  const width = Math.max(...loaded.map((c) => c.name.length))
+  const lines = loaded.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)
   return [
     "agenthost — a host for headless coding agents",
     "",
@@ -23,20 +24,21 @@ function usage(): string {
 export async function main(argv: ReadonlyArray<string>, io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    io.stdout.write(usage())
+    io.stdout.write(await usage())
     return name === undefined ? 2 : 0
   }
   if (name === "--version" || name === "-v") {
     io.stdout.write(`${VERSION}\n`)
     return 0
   }
-  const command: CliCommand | undefined = commands.find((c) => c.name === name)
-  if (!command) {
+  const entry = commands.find((c) => c.name === name)
+  if (!entry) {
     io.stderr.write(
-      `agenthost: AGH_CLI_UNKNOWN_COMMAND: unknown command ${JSON.stringify(name)}\n\n${usage()}`,
+      `agenthost: AGH_CLI_UNKNOWN_COMMAND: unknown command ${JSON.stringify(name)}\n\n${await usage()}`,
     )
     return 2
   }
+  const command: CliCommand = await entry.load()
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout.write(command.help.endsWith("\n") ? command.help : `${command.help}\n`)
     return 0

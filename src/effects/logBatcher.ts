@@ -36,6 +36,7 @@ const asLogError = (cause: Cause.Cause<EventLogError>, stream: string): EventLog
       })
 }
 
+/** A {@link LogBatcher} over `writer`; `onError` hears of every failed append. */
 export function makeLogBatcher(writer: LogWriter, onError?: (error: EventLogError) => void): LogBatcher {
   let waiting: Waiting[] = []
   let inFlight = false
@@ -50,23 +51,32 @@ export function makeLogBatcher(writer: LogWriter, onError?: (error: EventLogErro
     queueMicrotask(run)
   }
 
+  const append = async (batch: ReadonlyArray<Waiting>): Promise<void> => {
+    const exit = await Effect.runPromiseExit(writer.append(batch.map((w) => w.body)))
+    if (Exit.isSuccess(exit)) {
+      const records = exit.value
+      for (let i = 0; i < batch.length; i++) (batch[i] as Waiting).resolve(records[i] as LogRecord)
+      return
+    }
+    const error = asLogError(exit.cause, writer.stream)
+    if (error.reason === "BadRecord" && batch.length > 1) {
+      // Nothing of a refused append is written: retry one by one so only the bad record is lost.
+      for (const w of batch) await append([w])
+      return
+    }
+    unreported ??= error
+    onError?.(error)
+    for (const w of batch) w.reject(error)
+  }
+
   const run = () => {
     scheduled = false
     if (inFlight || waiting.length === 0) return
     const batch = waiting
     waiting = []
     inFlight = true
-    void Effect.runPromiseExit(writer.append(batch.map((w) => w.body))).then((exit) => {
+    void append(batch).then(() => {
       inFlight = false
-      if (Exit.isSuccess(exit)) {
-        const records = exit.value
-        for (let i = 0; i < batch.length; i++) (batch[i] as Waiting).resolve(records[i] as LogRecord)
-      } else {
-        const error = asLogError(exit.cause, writer.stream)
-        unreported ??= error
-        onError?.(error)
-        for (const w of batch) w.reject(error)
-      }
       kick()
     })
   }

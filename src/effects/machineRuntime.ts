@@ -46,6 +46,7 @@ export type EffectImpls<F> = {
     : never
 }
 
+/** How to start an actor: its id in the stream, its input, the effects it may ask for. */
 export interface StartOptions<D extends AnyMachineDefinition> {
   /** Unique among the running actors of the stream. */
   readonly actorId: string
@@ -68,6 +69,7 @@ export interface MachineActor<D extends AnyMachineDefinition> extends ActorHandl
   readonly stop: () => void
 }
 
+/** Options of {@link makeMachineRuntime}. */
 export interface MachineRuntimeOptions {
   /** The injected clock: xstate's delays run on it. */
   readonly clock: ClockShape
@@ -92,6 +94,15 @@ export interface MachineRuntime {
   readonly flushAsync: () => Promise<void>
   /** Stops every actor (their pending timers included). */
   readonly stopAll: () => void
+  /**
+   * Appends a `note` record: something the runtime's owner observed that is not a machine event (the
+   * scheduler's lock decisions and prompt handovers, say). Never throws; a failed append surfaces in `flush`.
+   */
+  readonly note: (
+    code: string,
+    message: string,
+    options?: { readonly actor?: string; readonly data?: unknown },
+  ) => void
 }
 
 interface Waiter {
@@ -100,6 +111,54 @@ interface Waiter {
 }
 
 type EffectImpl = (params: unknown, actor: ActorHandle) => unknown
+
+/** What a shared action needs of the actor it runs for. */
+interface ActorBinding {
+  readonly handle: ActorHandle
+  readonly failed: (effect: string, error: unknown) => void
+}
+
+/** Actor ref → its binding, for the actions of {@link providedMachine}. */
+const bindings = new WeakMap<object, ActorBinding>()
+const providedMachines = new WeakMap<object, Map<AnyMachineDefinition, AnyStateMachine>>()
+const NO_EFFECTS: Readonly<Record<string, EffectImpl | undefined>> = {}
+
+/**
+ * The definition's machine with `effects` plugged in. xstate's `provide` rebuilds the whole state tree
+ * (~15 KiB and ~0.5 ms for the cron task machine), so it is done once per effects object, not per actor: a
+ * caller that starts many actors with one effects object (the scheduler, 100k cron tasks) shares one
+ * machine, and each action finds its actor's handle through xstate's `self`.
+ */
+function providedMachine(
+  definition: AnyMachineDefinition,
+  effects: Readonly<Record<string, EffectImpl | undefined>>,
+): AnyStateMachine {
+  let byDefinition = providedMachines.get(effects)
+  if (byDefinition === undefined) {
+    byDefinition = new Map()
+    providedMachines.set(effects, byDefinition)
+  }
+  const cached = byDefinition.get(definition)
+  if (cached !== undefined) return cached
+  const actions: Record<string, (args: { readonly self: unknown }, params: unknown) => void> = {}
+  for (const name of definition.effectNames) {
+    const impl = effects[name]
+    if (impl === undefined) continue
+    actions[name] = (args, params) => {
+      const binding = bindings.get(args.self as object)
+      if (binding === undefined) return
+      try {
+        const result = impl(params, binding.handle)
+        if (result instanceof Promise) result.catch((error: unknown) => binding.failed(name, error))
+      } catch (error) {
+        binding.failed(name, error)
+      }
+    }
+  }
+  const machine = (definition.machine as AnyStateMachine).provide({ actions })
+  byDefinition.set(definition, machine)
+  return machine
+}
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
@@ -224,23 +283,10 @@ export function makeMachineRuntime(writer: LogWriter, options: MachineRuntimeOpt
       },
     }
 
-    const effectImpls = (startOptions.effects ?? {}) as Readonly<Record<string, EffectImpl | undefined>>
-    const actions: Record<string, (args: unknown, params: unknown) => void> = {}
-    for (const name of definition.effectNames) {
-      const impl = effectImpls[name]
-      if (impl === undefined) continue
-      const failed = (error: unknown) =>
-        note(id, EFFECT_FAILED_CODE, `effect ${name} of actor ${id} failed: ${messageOf(error)}`)
-      actions[name] = (_args, params) => {
-        try {
-          const result = impl(params, handle)
-          if (result instanceof Promise) result.catch(failed)
-        } catch (error) {
-          failed(error)
-        }
-      }
-    }
-    const machine = (definition.machine as AnyStateMachine).provide({ actions })
+    const effectImpls = (startOptions.effects ?? NO_EFFECTS) as Readonly<
+      Record<string, EffectImpl | undefined>
+    >
+    const machine = providedMachine(definition, effectImpls)
 
     const onInspect = (inspection: InspectionEvent) => {
       if (inspection.type !== "@xstate.snapshot" || inspection.actorRef !== ref) return
@@ -282,6 +328,11 @@ export function makeMachineRuntime(writer: LogWriter, options: MachineRuntimeOpt
     }
 
     const ref = createActor(machine, { input, clock: xstateClock, inspect: onInspect })
+    bindings.set(ref, {
+      handle,
+      failed: (effect, error) =>
+        note(id, EFFECT_FAILED_CODE, `effect ${effect} of actor ${id} failed: ${messageOf(error)}`),
+    })
     // Without an error observer xstate rethrows asynchronously and takes the process down.
     ref.subscribe({
       error: (error) => {
@@ -324,6 +375,16 @@ export function makeMachineRuntime(writer: LogWriter, options: MachineRuntimeOpt
     flush: Effect.tryPromise({ try: () => batcher.flush(), catch: (error) => error as EventLogError }),
     stopAll: () => {
       for (const actor of running.values()) actor.stop()
+    },
+    note: (code, message, noteOptions) => {
+      const body: RecordBody = {
+        type: "note",
+        code,
+        message,
+        ...(noteOptions?.actor === undefined ? {} : { actor: noteOptions.actor }),
+        ...(noteOptions?.data === undefined ? {} : { data: noteOptions.data }),
+      }
+      void batcher.enqueue(body)
     },
   }
 }

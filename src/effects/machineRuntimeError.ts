@@ -3,6 +3,7 @@ import { Data } from "effect"
 /** Why the machine runtime refused a request. Each reason has one stable code (docs/errors.md). */
 export type MachineRuntimeErrorReason = "ActorDone" | "DuplicateActor" | "ActorFailed"
 
+/** Stable code per reason. */
 export const MACHINE_RUNTIME_ERROR_CODES: Readonly<Record<MachineRuntimeErrorReason, string>> = {
   ActorDone: "AGH_MACHINE_ACTOR_DONE",
   DuplicateActor: "AGH_MACHINE_DUPLICATE_ACTOR",

@@ -22,6 +22,7 @@ export const scopedMachineRuntime = Effect.fnUntraced(function* (stream: string,
   return runtime
 })
 
+/** Options of {@link openMachineRuntime}. */
 export interface OpenMachineRuntimeOptions<E> {
   /** The event-log backend, e.g. `fileEventLogLayer({ dir })` or `memoryEventLogLayer`. */
   readonly eventLog: Layer.Layer<EventLog, E, Clock>

@@ -121,10 +121,14 @@ const describeState = (s: ReplayedState): string => `state ${formatStateValue(s.
 export function makeReplayer(machines: ReadonlyArray<AnyMachineDefinition> = defaultMachines): Replayer {
   const byName = new Map(machines.map((d) => [d.name, d]))
   const actors = new Map<string, ReplayedActor>()
+  // Consecutive records mostly belong to one actor: skip the map lookup for those.
+  let lastId: string | undefined
+  let last: ReplayedActor | undefined
 
   const started = (record: LogRecord, body: ActorStartedBody): TimelineEntry => {
     const definition = byName.get(body.machine)
     const unverified = (reason: "UnknownMachine" | "VersionMismatch", message: string): TimelineEntry => {
+      lastId = undefined
       actors.set(body.actor, {
         machineName: body.machine,
         verifier: undefined,
@@ -164,6 +168,7 @@ export function makeReplayer(machines: ReadonlyArray<AnyMachineDefinition> = def
       snapshot: undefined,
       logged: body.state,
     }
+    lastId = undefined
     actors.set(body.actor, actor)
     let snapshot: AnyMachineSnapshot
     try {
@@ -192,7 +197,9 @@ export function makeReplayer(machines: ReadonlyArray<AnyMachineDefinition> = def
   }
 
   const event = (record: LogRecord, body: EventBody): TimelineEntry => {
-    const actor = actors.get(body.actor)
+    const actor = body.actor === lastId ? last : actors.get(body.actor)
+    lastId = body.actor
+    last = actor
     const type = body.event.type
     if (actor === undefined) {
       const issue = new ReplayError({

@@ -3,6 +3,7 @@ import { Data } from "effect"
 /** Why replay could not confirm a record. Each reason has one stable code (docs/errors.md). */
 export type ReplayErrorReason = "Diverged" | "UnknownMachine" | "VersionMismatch" | "UnknownActor"
 
+/** Stable code per reason. */
 export const REPLAY_ERROR_CODES: Readonly<Record<ReplayErrorReason, string>> = {
   Diverged: "AGH_REPLAY_DIVERGED",
   UnknownMachine: "AGH_REPLAY_UNKNOWN_MACHINE",

@@ -60,6 +60,7 @@ export function startedStepsArb<E>(
   )
 }
 
+/** Valid session inputs (timeouts among 0, short and long ones). */
 export const sessionInputArb: fc.Arbitrary<SessionInput> = fc.record(
   {
     sessionId: fc.constantFrom("s_000000000000000000000001", "s_abc"),
@@ -113,6 +114,7 @@ const resultArb: fc.Arbitrary<SdkMessage> = fc.record({
   total_cost_usd: fc.constantFrom(0, 0.25),
 })
 
+/** `session.agentReady`: what gets a session from `starting` to `running`. */
 export const sessionReadyArb: fc.Arbitrary<SessionEvent> = fc.record({
   type: fc.constant(SESSION_EVENT.agentReady),
   at: atArb,
@@ -242,6 +244,7 @@ export const sessionEventArb: fc.Arbitrary<SessionEvent> = fc.oneof(
   },
 )
 
+/** Valid connection inputs, both sides, small reconnect budgets. */
 export const connectionInputArb: fc.Arbitrary<ConnectionInput> = fc.record(
   {
     connectionId: fc.constantFrom("c1", "c2"),
@@ -258,11 +261,13 @@ export const connectionInputArb: fc.Arbitrary<ConnectionInput> = fc.record(
   { requiredKeys: ["connectionId", "side"] },
 )
 
+/** `connection.opened`: what gets a connection from `starting` to `running.open`. */
 export const connectionOpenedArb: fc.Arbitrary<ConnectionEvent> = fc.record({
   type: fc.constant(CONNECTION_EVENT.opened),
   at: atArb,
 })
 
+/** Every connection event type, the delayed `retryDue` included. */
 export const connectionEventArb: fc.Arbitrary<ConnectionEvent> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ type: fc.constant(CONNECTION_EVENT.opened), at: atArb }) },
   {
@@ -328,6 +333,7 @@ const jitterArb: fc.Arbitrary<CronTaskJitterConfig> = fc.record({
   recurringMaxAgeMs: fc.constantFrom(10_000, 3_600_000),
 })
 
+/** Valid cron task inputs: recurring or one-shot, permanent or not, short max ages so expiry happens. */
 export const cronTaskInputArb: fc.Arbitrary<CronTaskInput> = fc.record({
   task: fc.record(
     {
@@ -346,6 +352,7 @@ export const cronTaskInputArb: fc.Arbitrary<CronTaskInput> = fc.record({
   jitter: jitterArb,
 })
 
+/** `cronTask.scheduled` with a fire time near the clock (rarely null). */
 export const cronTaskScheduledArb: fc.Arbitrary<CronTaskEvent> = fc.record({
   type: fc.constant(CRON_TASK_EVENT.scheduled),
   at: atArb,

@@ -8,6 +8,7 @@ export const CONNECTION_MACHINE_NAME = "connection"
 /** Bump whenever the same logged events would lead to different states or context. */
 export const CONNECTION_MACHINE_VERSION = 1
 
+/** Every event type the connection machine accepts. */
 export const CONNECTION_EVENT = {
   opened: "connection.opened",
   authFailed: "connection.authFailed",
@@ -31,11 +32,13 @@ export interface ReconnectSettings {
   readonly maxAttempts: number
 }
 
+/** Defaults applied when the input leaves a knob out. Part of the machine's semantics (versioned). */
 export const CONNECTION_DEFAULTS = {
   maxBadFrames: 10,
   reconnect: { initialDelayMs: 500, maxDelayMs: 15_000, maxAttempts: 10 } satisfies ReconnectSettings,
 } as const
 
+/** Input of the connection machine. */
 export interface ConnectionInput {
   readonly connectionId: string
   /**
@@ -51,27 +54,32 @@ export interface ConnectionInput {
   readonly reconnect?: ReconnectSettings
 }
 
+/** The socket is open (and authenticated). */
 export interface OpenedEvent {
   readonly type: typeof CONNECTION_EVENT.opened
   readonly at: number
 }
+/** The host refused the client for good (bad token, no such session): no retry. */
 export interface AuthFailedEvent {
   readonly type: typeof CONNECTION_EVENT.authFailed
   readonly at: number
   readonly message: string
 }
+/** A frame arrived. */
 export interface MessageReceivedEvent {
   readonly type: typeof CONNECTION_EVENT.messageReceived
   readonly at: number
   /** The history `seq` the message carried, if it carried one. */
   readonly seq?: number
 }
+/** A frame was refused (not JSON, wrong shape, too big); `code` is the protocol's. */
 export interface BadFrameEvent {
   readonly type: typeof CONNECTION_EVENT.badFrame
   readonly at: number
   readonly code: string
   readonly message: string
 }
+/** The socket went away without a close having been requested. */
 export interface DroppedEvent {
   readonly type: typeof CONNECTION_EVENT.dropped
   readonly at: number
@@ -83,21 +91,25 @@ export interface RetryDueEvent {
   readonly type: typeof CONNECTION_EVENT.retryDue
   readonly attempt: number
 }
+/** A reconnect attempt succeeded. */
 export interface ReconnectedEvent {
   readonly type: typeof CONNECTION_EVENT.reconnected
   readonly at: number
 }
+/** Close normally (the user quit, the session ended). */
 export interface CloseRequestedEvent {
   readonly type: typeof CONNECTION_EVENT.closeRequested
   readonly at: number
   readonly reason?: string
 }
+/** Close now, as an error (host shutting down, admin action). */
 export interface KillEvent {
   readonly type: typeof CONNECTION_EVENT.kill
   readonly at: number
   readonly reason?: string
 }
 
+/** Every event of the connection machine. */
 export type ConnectionEvent =
   | OpenedEvent
   | AuthFailedEvent
@@ -109,14 +121,17 @@ export type ConnectionEvent =
   | CloseRequestedEvent
   | KillEvent
 
+/** Why a connection ended. */
 export type ConnectionEndKind = "closed" | "peerClosed" | "authFailed" | "gaveUp" | "badFrames" | "killed"
 
+/** Recorded in the context when the connection reaches a final state. */
 export interface ConnectionEndReason {
   readonly kind: ConnectionEndKind
   readonly message: string
   readonly at: number
 }
 
+/** What the connection machine remembers. */
 export interface ConnectionContext {
   readonly connectionId: string
   readonly side: "host" | "client"
@@ -142,11 +157,13 @@ export interface ConnectionContext {
   readonly endReason: ConnectionEndReason | null
 }
 
+/** Params of the `openSocket` effect. */
 export interface OpenSocketParams {
   readonly afterSeq: number
   /** 0 for the first connect, n for the n-th reconnect attempt. */
   readonly attempt: number
 }
+/** Params of the `closeSocket` effect. */
 export interface CloseSocketParams {
   /** WebSocket close code (1000 normal, 1008 policy violation). */
   readonly code: number

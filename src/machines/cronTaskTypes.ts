@@ -8,6 +8,7 @@ export const CRON_TASK_MACHINE_NAME = "cronTask"
 /** Bump whenever the same logged events would lead to different states or context. */
 export const CRON_TASK_MACHINE_VERSION = 1
 
+/** Every event type the cron task machine accepts. */
 export const CRON_TASK_EVENT = {
   scheduled: "cronTask.scheduled",
   fired: "cronTask.fired",
@@ -46,6 +47,7 @@ export interface CronTaskJitterConfig {
   readonly recurringMaxAgeMs: number
 }
 
+/** Input of the cron task machine. */
 export interface CronTaskInput {
   readonly task: CronTaskRecord
   readonly jitter: CronTaskJitterConfig
@@ -80,6 +82,7 @@ export interface ExpiredEvent {
   readonly type: typeof CRON_TASK_EVENT.expired
   readonly at: number
 }
+/** The task was deleted (by the user, or with its session). */
 export interface DeletedEvent {
   readonly type: typeof CRON_TASK_EVENT.deleted
   readonly at: number
@@ -97,6 +100,7 @@ export interface ConfigChangedEvent {
   readonly jitter: CronTaskJitterConfig
 }
 
+/** Every event of the cron task machine. */
 export type CronTaskEvent =
   | ScheduledEvent
   | FiredEvent
@@ -107,8 +111,10 @@ export type CronTaskEvent =
   | InvalidEvent
   | ConfigChangedEvent
 
+/** Why a task ended. */
 export type CronTaskEndKind = "fired" | "skipped" | "expired" | "noNextRun" | "deleted" | "invalid"
 
+/** Recorded in the context when the task reaches a final state. */
 export interface CronTaskEndReason {
   readonly kind: CronTaskEndKind
   readonly message: string
@@ -127,6 +133,7 @@ export interface CronTaskFacts {
   readonly agentId: string | null
 }
 
+/** What the cron task machine remembers. */
 export interface CronTaskContext {
   readonly task: CronTaskFacts
   readonly jitter: CronTaskJitterConfig
@@ -145,6 +152,7 @@ export interface CronTaskContext {
   readonly endReason: CronTaskEndReason | null
 }
 
+/** Params of the `computeNextFire` effect. */
 export interface ComputeNextFireParams {
   readonly taskId: string
   readonly cron: string
@@ -153,6 +161,7 @@ export interface ComputeNextFireParams {
   readonly fromMs: number
   readonly jitter: CronTaskJitterConfig
 }
+/** Params of the `firePrompt` effect. */
 export interface FirePromptParams {
   readonly taskId: string
   readonly prompt: string
@@ -162,10 +171,12 @@ export interface FirePromptParams {
   readonly durable: boolean
   readonly agentId: string | null
 }
+/** Params of the `saveLastFiredAt` effect. */
 export interface SaveLastFiredAtParams {
   readonly taskId: string
   readonly lastFiredAt: number
 }
+/** Params of the `removeTask` effect. */
 export interface RemoveTaskParams {
   readonly taskId: string
   readonly reason: CronTaskEndKind

@@ -3,6 +3,7 @@ import { Data } from "effect"
 /** Why a machine refused an event or an input at its boundary. Each reason has one stable code (docs/errors.md). */
 export type MachineEventErrorReason = "UnknownEventType" | "InvalidEvent" | "InvalidInput"
 
+/** Stable code per reason. */
 export const MACHINE_EVENT_ERROR_CODES: Readonly<Record<MachineEventErrorReason, string>> = {
   UnknownEventType: "AGH_MACHINE_UNKNOWN_EVENT",
   InvalidEvent: "AGH_MACHINE_BAD_EVENT",

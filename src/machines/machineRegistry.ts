@@ -27,6 +27,7 @@ import {
   type SessionInput,
 } from "./sessionTypes.js"
 
+/** The session machine with its name, version and boundary validators: what the runtime and replay take. */
 export const sessionMachineDefinition: MachineDefinition<
   typeof sessionMachine,
   SessionInput,
@@ -50,6 +51,7 @@ export const sessionMachineDefinition: MachineDefinition<
   ],
 }
 
+/** The connection machine with its name, version and boundary validators. */
 export const connectionMachineDefinition: MachineDefinition<
   typeof connectionMachine,
   ConnectionInput,
@@ -64,6 +66,7 @@ export const connectionMachineDefinition: MachineDefinition<
   effectNames: ["openSocket", "closeSocket"],
 }
 
+/** The cron task machine with its name, version and boundary validators. */
 export const cronTaskMachineDefinition: MachineDefinition<
   typeof cronTaskMachine,
   CronTaskInput,

@@ -23,6 +23,7 @@ import {
   type WithdrawPermissionPromptParams,
 } from "./sessionTypes.js"
 
+/** The context a session starts with: the input, defaults applied, nothing happened yet. */
 export function initialSessionContext(input: SessionInput): SessionContext {
   return {
     sessionId: input.sessionId,
@@ -60,14 +61,17 @@ export function initialSessionContext(input: SessionInput): SessionContext {
 /** Delayed-event id of a request's permission timeout, so answering it can cancel the timer. */
 export const permissionTimerId = (requestId: string): string => `permissionTimeout:${requestId}`
 
+/** How many permission requests wait for an answer. */
 export function pendingCount(context: SessionContext): number {
   return Object.keys(context.pendingPermissions).length
 }
 
+/** Whether a permission request still waits for an answer. */
 export function isPending(context: SessionContext, requestId: string): boolean {
   return Object.hasOwn(context.pendingPermissions, requestId)
 }
 
+/** Adds a pending permission request. */
 export function addPending(
   context: SessionContext,
   pending: PendingPermission,
@@ -120,6 +124,7 @@ export function bumpStats(
   return { stats: { ...context.stats, ...patch } }
 }
 
+/** Counts an agent message by its SDK `type`. */
 export function countMessage(context: SessionContext, message: SdkMessage): Readonly<Record<string, number>> {
   return { ...context.messageCounts, [message.type]: (context.messageCounts[message.type] ?? 0) + 1 }
 }
@@ -176,6 +181,7 @@ function asRecord(value: unknown): Readonly<Record<string, unknown>> | undefined
     : undefined
 }
 
+/** `code 1`, `signal SIGKILL`, or `no exit code`, for end reasons. */
 export function describeExit(code: number | null, signal: string | null): string {
   if (signal !== null) return `signal ${signal}`
   return code === null ? "no exit code" : `code ${code}`
@@ -233,6 +239,7 @@ export function answerOf(event: PermissionAnsweredEvent): AnswerPermissionParams
   }
 }
 
+/** Builds the end reason recorded in a final state. */
 export function endReason(
   kind: SessionEndKind,
   message: string,

@@ -160,33 +160,10 @@ export const sessionMachine = setup({
       ],
       exit: cancel(START_TIMER_ID),
       on: {
-        [SESSION_EVENT.agentReady]: [
-          {
-            guard: "hasQueue",
-            target: "running.busy",
-            actions: [
-              assign(({ event }) => ({ agentProcess: { readyAt: event.at, pid: event.pid ?? null } })),
-              enqueueActions(({ context, enqueue }) => {
-                const next = takeNext(context)
-                if (next === undefined) return
-                enqueue.assign(next.patch)
-                enqueue({ type: "sendToAgent", params: next.send })
-              }),
-            ],
-          },
-          {
-            guard: "closeRequested",
-            target: "running.closing",
-            actions: [
-              assign(({ event }) => ({ agentProcess: { readyAt: event.at, pid: event.pid ?? null } })),
-              "closeAgentInput",
-            ],
-          },
-          {
-            target: "running.idle",
-            actions: assign(({ event }) => ({ agentProcess: { readyAt: event.at, pid: event.pid ?? null } })),
-          },
-        ],
+        [SESSION_EVENT.agentReady]: {
+          target: "running.dispatching",
+          actions: assign(({ event }) => ({ agentProcess: { readyAt: event.at, pid: event.pid ?? null } })),
+        },
         [SESSION_EVENT.agentFailedToStart]: {
           target: "failed",
           actions: assign(({ event }) => ({
@@ -303,48 +280,17 @@ export const sessionMachine = setup({
             })),
           },
         ],
-        [SESSION_EVENT.turnCompleted]: [
-          {
-            guard: "hasQueue",
-            target: ".busy",
-            actions: enqueueActions(({ context, event, enqueue }) => {
-              const finished = finishTurn(context, event)
-              for (const w of finished.withdrawn) {
-                enqueue.cancel(permissionTimerId(w.requestId))
-                enqueue({ type: "withdrawPermissionPrompt", params: w })
-              }
-              const next = takeNext({ ...context, ...finished.patch })
-              enqueue.assign(next === undefined ? finished.patch : { ...finished.patch, ...next.patch })
-              if (next !== undefined) enqueue({ type: "sendToAgent", params: next.send })
-            }),
-          },
-          {
-            guard: "closeRequested",
-            target: ".closing",
-            actions: [
-              enqueueActions(({ context, event, enqueue }) => {
-                const finished = finishTurn(context, event)
-                for (const w of finished.withdrawn) {
-                  enqueue.cancel(permissionTimerId(w.requestId))
-                  enqueue({ type: "withdrawPermissionPrompt", params: w })
-                }
-                enqueue.assign(finished.patch)
-              }),
-              "closeAgentInput",
-            ],
-          },
-          {
-            target: ".idle",
-            actions: enqueueActions(({ context, event, enqueue }) => {
-              const finished = finishTurn(context, event)
-              for (const w of finished.withdrawn) {
-                enqueue.cancel(permissionTimerId(w.requestId))
-                enqueue({ type: "withdrawPermissionPrompt", params: w })
-              }
-              enqueue.assign(finished.patch)
-            }),
-          },
-        ],
+        [SESSION_EVENT.turnCompleted]: {
+          target: ".dispatching",
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const finished = finishTurn(context, event)
+            for (const w of finished.withdrawn) {
+              enqueue.cancel(permissionTimerId(w.requestId))
+              enqueue({ type: "withdrawPermissionPrompt", params: w })
+            }
+            enqueue.assign(finished.patch)
+          }),
+        },
         [SESSION_EVENT.agentExited]: {
           target: "failed",
           actions: assign(({ event }) => ({
@@ -361,6 +307,23 @@ export const sessionMachine = setup({
         },
       },
       states: {
+        // Passed through, never rested in: where a ready agent or a finished turn goes next.
+        dispatching: {
+          always: [
+            {
+              guard: "hasQueue",
+              target: "busy",
+              actions: enqueueActions(({ context, enqueue }) => {
+                const next = takeNext(context)
+                if (next === undefined) return
+                enqueue.assign(next.patch)
+                enqueue({ type: "sendToAgent", params: next.send })
+              }),
+            },
+            { guard: "closeRequested", target: "closing", actions: "closeAgentInput" },
+            { target: "idle" },
+          ],
+        },
         idle: {
           on: {
             [SESSION_EVENT.userMessage]: [

@@ -49,6 +49,7 @@ export type SdkMessage = { readonly type: string; readonly [field: string]: unkn
 /** A user message's `content`: a string or Messages API content blocks. */
 export type UserContent = string | ReadonlyArray<Readonly<Record<string, unknown>>>
 
+/** Input of the session machine. */
 export interface SessionInput {
   readonly sessionId: string
   /** Agent name from the config (`builtin`, `claude`, ...). */
@@ -64,11 +65,13 @@ export interface SessionInput {
   readonly startTimeoutMs?: number
 }
 
+/** The agent answered `initialize`: it is ready for user messages. */
 export interface AgentReadyEvent {
   readonly type: typeof SESSION_EVENT.agentReady
   readonly at: number
   readonly pid?: number
 }
+/** The agent process could not be started (spawn error, bad command). */
 export interface AgentFailedToStartEvent {
   readonly type: typeof SESSION_EVENT.agentFailedToStart
   readonly at: number
@@ -79,6 +82,7 @@ export interface AgentFailedToStartEvent {
 export interface StartTimedOutEvent {
   readonly type: typeof SESSION_EVENT.startTimedOut
 }
+/** A user message for the agent (from a client, the CLI or the scheduler). */
 export interface UserMessageEvent {
   readonly type: typeof SESSION_EVENT.userMessage
   readonly at: number
@@ -91,6 +95,7 @@ export interface AgentMessageEvent {
   readonly at: number
   readonly message: SdkMessage
 }
+/** The agent asks permission to use a tool (`control_request` `can_use_tool`). */
 export interface PermissionRequestedEvent {
   readonly type: typeof SESSION_EVENT.permissionRequested
   readonly at: number
@@ -100,6 +105,7 @@ export interface PermissionRequestedEvent {
   /** The agent's `can_use_tool` control_request as printed: what clients are shown and asked. */
   readonly request?: SdkMessage
 }
+/** A client answered a permission request. */
 export interface PermissionAnsweredEvent {
   readonly type: typeof SESSION_EVENT.permissionAnswered
   readonly at: number
@@ -122,6 +128,7 @@ export interface PermissionTimedOutEvent {
   readonly type: typeof SESSION_EVENT.permissionTimedOut
   readonly requestId: string
 }
+/** A client asked to interrupt the running turn. */
 export interface InterruptRequestedEvent {
   readonly type: typeof SESSION_EVENT.interruptRequested
   readonly at: number
@@ -141,6 +148,7 @@ export interface CloseRequestedEvent {
   readonly at: number
   readonly reason?: string
 }
+/** The agent process exited. */
 export interface AgentExitedEvent {
   readonly type: typeof SESSION_EVENT.agentExited
   readonly at: number
@@ -149,6 +157,7 @@ export interface AgentExitedEvent {
   /** Why, when the host knows better than the exit status (e.g. `host restarted`). */
   readonly reason?: string
 }
+/** Kill the session now (DELETE /sessions/:id, host shutdown). */
 export interface KillRequestedEvent {
   readonly type: typeof SESSION_EVENT.killRequested
   readonly at: number
@@ -162,6 +171,7 @@ export interface ProtocolErrorEvent {
   readonly message: string
 }
 
+/** Every event of the session machine. */
 export type SessionEvent =
   | AgentReadyEvent
   | AgentFailedToStartEvent
@@ -179,12 +189,14 @@ export type SessionEvent =
   | KillRequestedEvent
   | ProtocolErrorEvent
 
+/** A user message waiting for the agent to be free. */
 export interface QueuedUserMessage {
   readonly messageId: string
   readonly content: UserContent
   readonly at: number
 }
 
+/** A permission request waiting for an answer. */
 export interface PendingPermission {
   readonly requestId: string
   readonly toolName: string
@@ -192,8 +204,10 @@ export interface PendingPermission {
   readonly requestedAt: number
 }
 
+/** How a permission request was settled. */
 export type PermissionOutcome = "allowed" | "denied" | "autoAllowed" | "cancelled" | "timedOut" | "turnEnded"
 
+/** A settled permission request, as remembered in `recentPermissions`. */
 export interface ResolvedPermission {
   readonly requestId: string
   readonly outcome: PermissionOutcome
@@ -201,6 +215,7 @@ export interface ResolvedPermission {
   readonly by: string | null
 }
 
+/** An answer that did not count: the request was already settled, or never existed. */
 export interface IgnoredAnswer {
   readonly requestId: string
   readonly reason: "alreadyResolved" | "unknownRequest"
@@ -208,6 +223,7 @@ export interface IgnoredAnswer {
   readonly at: number
 }
 
+/** One item of the agent's todo list (from its `TodoWrite` tool use), as GET /sessions shows it. */
 export interface TodoItem {
   readonly content: string
   readonly status: string
@@ -225,8 +241,10 @@ export interface TurnResult {
   readonly at: number
 }
 
+/** Why a session ended. */
 export type SessionEndKind = "closed" | "agentExited" | "startFailed" | "startTimedOut" | "killed"
 
+/** Recorded in the context when the session reaches a final state. */
 export interface SessionEndReason {
   readonly kind: SessionEndKind
   readonly message: string
@@ -294,6 +312,7 @@ export interface SessionContext {
   readonly endReason: SessionEndReason | null
 }
 
+/** Params of the `spawnAgent` effect. */
 export interface SpawnAgentParams {
   readonly sessionId: string
   readonly agent: string
@@ -301,10 +320,12 @@ export interface SpawnAgentParams {
   readonly skipPermissions: boolean
   readonly title: string | null
 }
+/** Params of the `sendToAgent` effect. */
 export interface SendToAgentParams {
   readonly messageId: string
   readonly content: UserContent
 }
+/** Params of the `answerPermission` effect (the `control_response` to write). */
 export interface AnswerPermissionParams {
   readonly requestId: string
   readonly behavior: "allow" | "deny"
@@ -312,19 +333,23 @@ export interface AnswerPermissionParams {
   readonly message?: string
   readonly interrupt?: boolean
 }
+/** Params of the `withdrawPermissionPrompt` effect. */
 export interface WithdrawPermissionPromptParams {
   readonly requestId: string
   readonly reason: "answered" | "cancelled" | "timedOut" | "turnEnded"
   /** For `answered`: the client whose answer won (the others get `control_cancel_request`). */
   readonly answeredBy: string | null
 }
+/** Params of the `interruptAgent` effect. */
 export interface InterruptAgentParams {
   readonly messageId: string | null
 }
+/** Params of the `rejectUserMessage` effect. */
 export interface RejectUserMessageParams {
   readonly messageId: string
   readonly reason: string
 }
+/** Params of the `killAgent` effect. */
 export interface KillAgentParams {
   readonly reason: string
 }

@@ -15,6 +15,9 @@
  * digest detects a diverging context with probability 1 - 2^-32 per record, and the state value is compared
  * exactly besides.
  *
+ * Keys are enumerated with `for…in` without an own-property check (five times cheaper per object):
+ * contexts, inputs and events are plain JSON-like objects, whose prototype has no enumerable keys.
+ *
  * Objects that are reached again (xstate keeps unchanged sub-objects of the context by reference) are not
  * rehashed: their hash is cached per object identity. Callers must not mutate hashed objects — machine
  * contexts are immutable by construction.
@@ -94,7 +97,6 @@ function hashObject(value: object, cacheable: boolean): number {
     let count = 0
     const record = value as Readonly<Record<string, unknown>>
     for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue
       const v = record[key]
       if (v === undefined) continue
       sum = (sum + entryHash(key, v)) | 0
@@ -145,43 +147,83 @@ export function contextDigest(value: unknown): string {
   return digestHex(contextDigestValue(value))
 }
 
+/** What one object looked like last time, position by position (updated in place). */
+interface ObjectMemo {
+  readonly keys: string[]
+  readonly keyHashes: number[]
+  readonly values: unknown[]
+  readonly entries: number[]
+  /** Memo of the plain object at the same position, reused when the next object there was derived from it. */
+  readonly children: Array<ObjectMemo | undefined>
+}
+
+const newMemo = (): ObjectMemo => ({ keys: [], keyHashes: [], values: [], entries: [], children: [] })
+
+const isPlainObject = (v: unknown): v is Readonly<Record<string, unknown>> =>
+  typeof v === "object" && v !== null && !Array.isArray(v)
+
+/**
+ * {@link hashObject} for a plain object, reusing what the memo knows: an entry whose key and value are the
+ * very same as at that position last time keeps its hash; a nested plain object that replaced the previous
+ * one (xstate's `{ ...old, changed }`) is digested the same way one level down.
+ */
+function digestObject(record: Readonly<Record<string, unknown>>, memo: ObjectMemo): number {
+  const { keys, keyHashes, values, entries, children } = memo
+  let sum = 0
+  let count = 0
+  let i = 0
+  for (const key in record) {
+    const v = record[key]
+    const sameKey = keys[i] === key
+    if (v !== undefined) {
+      let entry: number
+      if (sameKey && values[i] === v) {
+        entry = entries[i] as number
+      } else {
+        const keyHash = sameKey ? (keyHashes[i] as number) : hashString(key)
+        keyHashes[i] = keyHash
+        let valueHash: number
+        if (isPlainObject(v)) {
+          const child = (sameKey ? children[i] : undefined) ?? newMemo()
+          children[i] = child
+          valueHash = digestObject(v, child)
+        } else {
+          children[i] = undefined
+          valueHash = hashValue(v, false)
+        }
+        entry = mix(keyHash ^ Math.imul(valueHash, 0x27d4eb2d))
+      }
+      sum = (sum + entry) | 0
+      count++
+      entries[i] = entry
+    } else if (!sameKey) {
+      keyHashes[i] = hashString(key)
+      children[i] = undefined
+    }
+    keys[i] = key
+    values[i] = v
+    i++
+  }
+  if (keys.length !== i) {
+    keys.length = i
+    keyHashes.length = i
+    values.length = i
+    entries.length = i
+    children.length = i
+  }
+  return mix(sum ^ Math.imul(count + 1, SEED_OBJECT))
+}
+
 /**
  * A digest function for a sequence of contexts of one actor, equal to {@link contextDigestValue} on every
  * input but incremental: xstate's `assign` builds the next context by copying the previous one and replacing
- * a few keys, so each top-level entry whose value is the very same as last time reuses its entry hash, and
- * only the replaced keys are hashed. This is what keeps per-event digests cheap in the runtime and in replay.
+ * a few keys, so each entry whose value is the very same as last time reuses its hash, and only the replaced
+ * keys are hashed — one level down too, for nested objects rebuilt with a spread. This is what keeps
+ * per-event digests cheap in the runtime and in replay.
  */
 export function makeContextDigester(): (context: unknown) => number {
-  // Updated in place: entry i is read before it is overwritten.
-  const keys: string[] = []
-  const values: unknown[] = []
-  const entries: number[] = []
-  return (context) => {
-    if (typeof context !== "object" || context === null || Array.isArray(context)) {
-      return contextDigestValue(context)
-    }
-    const record = context as Readonly<Record<string, unknown>>
-    let sum = 0
-    let count = 0
-    let i = 0
-    for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue
-      const v = record[key]
-      if (v !== undefined) {
-        const entry = keys[i] === key && values[i] === v ? (entries[i] as number) : entryHash(key, v)
-        sum = (sum + entry) | 0
-        count++
-        entries[i] = entry
-      }
-      keys[i] = key
-      values[i] = v
-      i++
-    }
-    keys.length = i
-    values.length = i
-    entries.length = i
-    return mix(sum ^ Math.imul(count + 1, SEED_OBJECT)) | 0
-  }
+  const memo = newMemo()
+  return (context) => (isPlainObject(context) ? digestObject(context, memo) : contextDigestValue(context)) | 0
 }
 
 /** Deep equality of two JSON-like values (state values as logged and as replayed). */
@@ -197,8 +239,11 @@ export function sameJson(a: unknown, b: unknown): boolean {
   }
   const ra = a as Readonly<Record<string, unknown>>
   const rb = b as Readonly<Record<string, unknown>>
-  const ka = Object.keys(ra)
-  if (ka.length !== Object.keys(rb).length) return false
-  for (const k of ka) if (!Object.hasOwn(rb, k) || !sameJson(ra[k], rb[k])) return false
-  return true
+  let count = 0
+  for (const k in ra) {
+    if (!sameJson(ra[k], rb[k]) || !(k in rb)) return false
+    count++
+  }
+  for (const _ in rb) count--
+  return count === 0
 }

@@ -192,7 +192,7 @@ describe("agenthost replay (built CLI)", () => {
     const r = await agenthost(["replay", "s_tampered", "--home", home, "--verify"])
     expect(r.code).toBe(1)
     expect(r.stdout.trimEnd().split("\n")).toHaveLength(5)
-    const digest = (records[4]?.body as EventBody).digest
+    const digest = ((records[4] as LogRecord).body as EventBody).digest
     expect(r.stderr).toBe(
       `agenthost replay: AGH_REPLAY_DIVERGED: record 5 (actor session, event session.userMessage) diverged: expected state running.idle digest ${digest}, got state running.busy digest ${digest}\n`,
     )

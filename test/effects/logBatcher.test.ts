@@ -75,4 +75,29 @@ describe("makeLogBatcher", () => {
     await release(1)
     expect((await next).body).toEqual(note("b"))
   })
+
+  it("retries a refused batch record by record, so one unloggable record does not take the others down", async () => {
+    let seq = 0
+    const attempts: number[] = []
+    const refusing: LogWriter = {
+      ...gatedWriter().writer,
+      append: (bodies) =>
+        Effect.suspend(() => {
+          attempts.push(bodies.length)
+          if (bodies.some((b) => b.type === "note" && b.code === "bad")) {
+            return Effect.fail(
+              new EventLogError({ reason: "BadRecord", stream: "gated", message: "not encodable" }),
+            )
+          }
+          return Effect.succeed(bodies.map((body): LogRecord => ({ seq: ++seq, at: 0, body })))
+        }),
+    }
+    const batcher = makeLogBatcher(refusing)
+    const [a, bad, c] = [batcher.enqueue(note("a")), batcher.enqueue(note("bad")), batcher.enqueue(note("c"))]
+    expect((await a).seq).toBe(1)
+    await expect(bad).rejects.toMatchObject({ reason: "BadRecord" })
+    expect((await c).seq).toBe(2)
+    expect(attempts).toEqual([3, 1, 1, 1])
+    await expect(batcher.flush()).rejects.toMatchObject({ reason: "BadRecord" })
+  })
 })

@@ -3,7 +3,13 @@ import { afterEach, describe, expect, it } from "vitest"
 import { Clock } from "../../src/adapters/clock.js"
 import { EventLog } from "../../src/eventlog/eventLog.js"
 import type { EventBody, LogRecord } from "../../src/eventlog/logRecord.js"
-import { replayLog, replayStream, verifyEventLogStream, verifyLog } from "../../src/eventlog/replay.js"
+import {
+  assertLogReplays,
+  replayLog,
+  replayStream,
+  verifyEventLogStream,
+  verifyLog,
+} from "../../src/eventlog/replay.js"
 import { ReplayError } from "../../src/eventlog/replayError.js"
 import { formatStateValue, formatTimelineLine, timelineEntryJson } from "../../src/eventlog/replayTimeline.js"
 import { CONNECTION_EVENT } from "../../src/machines/connectionMachine.js"
@@ -31,11 +37,21 @@ async function recordScenario(): Promise<ReadonlyArray<LogRecord>> {
   clock.jumpTo(T0)
   const session = await runtime.startAsync(sessionMachineDefinition, {
     actorId: "session",
-    input: { sessionId: "s_replay", agent: "builtin", workDir: "/w", createdAt: T0, permissionTimeoutMs: 500 },
+    input: {
+      sessionId: "s_replay",
+      agent: "builtin",
+      workDir: "/w",
+      createdAt: T0,
+      permissionTimeoutMs: 500,
+    },
   })
   const conn = await runtime.startAsync(connectionMachineDefinition, {
     actorId: "connection:c1",
-    input: { connectionId: "c1", side: "client", reconnect: { initialDelayMs: 100, maxDelayMs: 100, maxAttempts: 2 } },
+    input: {
+      connectionId: "c1",
+      side: "client",
+      reconnect: { initialDelayMs: 100, maxDelayMs: 100, maxAttempts: 2 },
+    },
   })
   const cron = await runtime.startAsync(cronTaskMachineDefinition, {
     actorId: "cronTask:0a1b2c3d",
@@ -65,7 +81,11 @@ async function recordScenario(): Promise<ReadonlyArray<LogRecord>> {
     clock.advance(step)
   }
   conn.post({ type: CONNECTION_EVENT.reconnected, at: clock.now() })
-  session.post({ type: E.turnCompleted, at: clock.now(), result: { type: "result", subtype: "success", is_error: false } })
+  session.post({
+    type: E.turnCompleted,
+    at: clock.now(),
+    result: { type: "result", subtype: "success", is_error: false },
+  })
   return harness.records()
 }
 
@@ -104,7 +124,10 @@ describe("replayLog", () => {
   it("reports the first record whose state differs, names expected and got, and follows the log after it", async () => {
     const records = await recordScenario()
     const target = eventRecord(records, E.userMessage)
-    const tampered = replace(records, target.seq, (r) => ({ ...r, body: { ...(r.body as EventBody), state: { running: "idle" } } }))
+    const tampered = replace(records, target.seq, (r) => ({
+      ...r,
+      body: { ...(r.body as EventBody), state: { running: "idle" } },
+    }))
     const entries = [...replayLog(tampered)]
     const bad = entries.find((e) => e.status === "diverged")
     expect(bad?.seq).toBe(target.seq)
@@ -154,7 +177,10 @@ describe("replayLog", () => {
     const records = await recordScenario()
     const started = records.find((r) => r.body.type === "actor.started" && r.body.actor === "connection:c1")
     if (started === undefined) throw new Error("no start")
-    const tampered = replace(records, started.seq, (r) => ({ ...r, body: { ...r.body, machineVersion: 99 } as never }))
+    const tampered = replace(records, started.seq, (r) => ({
+      ...r,
+      body: { ...r.body, machineVersion: 99 } as never,
+    }))
     const entries = [...replayLog(tampered)]
     const conn = entries.filter((e) => e.actor === "connection:c1")
     expect(conn.every((e) => e.status === "unverified")).toBe(true)
@@ -173,10 +199,21 @@ describe("replayLog", () => {
     const unknown = [...replayLog(records, [sessionMachineDefinition])]
     const cron = unknown.find((e) => e.actor === "cronTask:0a1b2c3d")
     expect(cron?.issue?.code).toBe("AGH_REPLAY_UNKNOWN_MACHINE")
-    expect(cron?.issue?.message).toMatch(/runs machine "cronTask", which this build does not know \(known: session\)/)
-    const orphan = [...replayLog(records.filter((r) => !(r.body.type === "actor.started" && r.body.actor === "session")))]
+    expect(cron?.issue?.message).toMatch(
+      /runs machine "cronTask", which this build does not know \(known: session\)/,
+    )
+    const orphan = [
+      ...replayLog(records.filter((r) => !(r.body.type === "actor.started" && r.body.actor === "session"))),
+    ]
     const first = orphan.find((e) => e.actor === "session")
     expect(first?.issue?.code).toBe("AGH_REPLAY_UNKNOWN_ACTOR")
+  })
+
+  it("assertLogReplays returns the summary, or throws the first ReplayError", async () => {
+    const records = await recordScenario()
+    expect(assertLogReplays(records).actors).toBe(3)
+    const broken = records.filter((r) => r.seq !== 1)
+    expect(() => assertLogReplays(broken)).toThrow(ReplayError)
   })
 
   it("streams: replayStream and verifyEventLogStream over the memory log", async () => {
@@ -185,7 +222,10 @@ describe("replayLog", () => {
     const entries = await Effect.runPromise(Stream.runCollect(replayStream(h.log.read(h.stream))))
     expect(entries).toHaveLength(records.length)
     const summary = await Effect.runPromise(
-      verifyEventLogStream(h.stream).pipe(Effect.provideService(EventLog, h.log), Effect.provideService(Clock, h.clock)),
+      verifyEventLogStream(h.stream).pipe(
+        Effect.provideService(EventLog, h.log),
+        Effect.provideService(Clock, h.clock),
+      ),
     )
     expect(summary.records).toBe(records.length)
   })
@@ -196,7 +236,9 @@ describe("replay timeline formatting", () => {
     const records = await recordScenario()
     const lines = [...replayLog(records)].map(formatTimelineLine)
     expect(lines[0]).toBe("2026-01-02T03:04:05.000Z  #1  session  actor.started  → starting")
-    expect(lines).toContain("2026-01-02T03:04:05.000Z  #4  session  session.agentReady  starting → running.idle")
+    expect(lines).toContain(
+      "2026-01-02T03:04:05.000Z  #4  session  session.agentReady  starting → running.idle",
+    )
     expect(lines.find((l) => l.includes("AGH_MACHINE_UNKNOWN_EVENT"))).toMatch(
       /^2026-01-02T03:04:05\.000Z {2}#\d+ {2}session {2}AGH_MACHINE_UNKNOWN_EVENT {2}session: unknown event type "session\.bogus"/,
     )
@@ -205,7 +247,10 @@ describe("replay timeline formatting", () => {
   it("marks entries replay could not confirm", async () => {
     const records = await recordScenario()
     const target = eventRecord(records, E.agentReady)
-    const tampered = replace(records, target.seq, (r) => ({ ...r, body: { ...(r.body as EventBody), digest: "00000000" } }))
+    const tampered = replace(records, target.seq, (r) => ({
+      ...r,
+      body: { ...(r.body as EventBody), digest: "00000000" },
+    }))
     const entry = [...replayLog(tampered)].find((e) => e.seq === target.seq)
     if (entry === undefined) throw new Error("missing")
     expect(formatTimelineLine(entry)).toBe(

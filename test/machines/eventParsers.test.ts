@@ -52,6 +52,13 @@ describe("machine event parsers", () => {
     )
   })
 
+  it("refuses a __proto__ key anywhere in an SDK message: the log could not hold it", () => {
+    const message = JSON.parse('{"type":"assistant","message":{"content":[{"__proto__":{"polluted":true}}]}}')
+    expect(failure(parseSessionEvent({ type: "session.agentMessage", at: 1, message })).message).toBe(
+      'session: event "session.agentMessage" is invalid: a "__proto__" key cannot be logged at ["message"]["message"]["content"][0]["__proto__"]',
+    )
+  })
+
   it("lists the known types for an unknown one: AGH_MACHINE_UNKNOWN_EVENT", () => {
     const error = failure(parseConnectionEvent({ type: "connection.teleported", at: 1 }))
     expect(error.code).toBe("AGH_MACHINE_UNKNOWN_EVENT")

@@ -508,6 +508,12 @@ describe("sessionMachine: endings", () => {
     })
   })
 
+  it("puts the host's reason for an exit into the end reason when it gives one", () => {
+    const s = ready()
+    s.send({ type: E.agentExited, at: T0 + 8, code: null, signal: "SIGTERM", reason: "host restarted" })
+    expect(s.ctx().endReason?.message).toBe("host restarted: agent exited with signal SIGTERM")
+  })
+
   it("is killed on killRequested from any running state, killing the agent", () => {
     for (const setupFn of [
       () => session(),

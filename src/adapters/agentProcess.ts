@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process"
-import { Context, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
 import { encodeNdjsonLine } from "../protocol/ndjson.js"
 import { type StreamJsonItem, StreamJsonReader } from "../protocol/streamJsonReader.js"
 import type { AgentDefinition } from "./agentDefinition.js"

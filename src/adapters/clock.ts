@@ -1,5 +1,5 @@
-import { Context, Layer } from "effect"
-
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
 /** A timer handle returned by {@link ClockShape.setTimeout}. Opaque to callers. */
 export type TimerHandle = { readonly __timer: unique symbol } | number | object
 

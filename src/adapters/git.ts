@@ -1,7 +1,9 @@
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { Context, Data, Effect, Layer } from "effect"
-
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 /**
  * Whose git this is:
  * - `user`: the user's own repository on their machine. Their configuration, ignore files, filters and

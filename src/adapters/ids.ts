@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto"
-import { Context, Layer } from "effect"
-
+import * as Context from "effect/Context"
+import * as Layer from "effect/Layer"
 /** The one module that makes ids. Everything else asks it, so tests and replay can make them predictable. */
 export interface IdsShape {
   /** A session id: `s_` + 24 lowercase hex characters. */

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a scheduler-lock operation failed. Each reason has one stable code (docs/errors.md). */
 export type SchedulerLockErrorReason = "Held" | "Io" | "Invalid"
 

@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { ClockShape } from "../adapters/clock.js"
 import { type DecodedMessage, decodePermissionResult } from "../protocol/decodeMessage.js"
 import { controlCancelRequest, controlError, controlSuccess } from "../protocol/hostMessages.js"

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { liveClock } from "../adapters/clock.js"
 import { type CronSchedule, parseCronExpression } from "../cron/cronExpression.js"
 import { jitteredNextCronRunMs, oneShotJitteredNextCronRunMs } from "../cron/jitter.js"

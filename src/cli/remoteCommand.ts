@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path"
 import { parseArgs } from "node:util"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type ClockShape, liveClock } from "../adapters/clock.js"
 import { DirectConnectError } from "../client/directConnectError.js"
 import { type CreatedSession, type CreateSessionBody, HostClient } from "../client/hostClient.js"

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a direct-connect client operation failed. Each reason has a default stable code (docs/errors.md). */
 export type DirectConnectErrorReason =
   /** The host answered an HTTP request with a non-2xx status (its own code is kept when it sent one). */

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a cron operation was refused. Each reason has one stable code (docs/errors.md). */
 export type CronErrorReason =
   | "InvalidExpression"

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs"
 import { dirname } from "node:path"
-import { Effect, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { type ClockShape, liveClock } from "../adapters/clock.js"
 import { type IdsShape, liveIds } from "../adapters/ids.js"
 import { atomicWriteFile } from "./atomicWriteFile.js"

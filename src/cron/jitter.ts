@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { parseCronExpression } from "./cronExpression.js"
 import { type CronJitterConfig, DEFAULT_CRON_JITTER_CONFIG } from "./jitterConfig.js"
 import { nextRunOfSchedule } from "./nextCronRun.js"

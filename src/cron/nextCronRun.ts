@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type CronSchedule, parseCronExpression } from "./cronExpression.js"
 import { wallClockEngine } from "./wallClockEngine.js"
 import { hostTimeZone, isValidTimeZone } from "./zoneOffset.js"

@@ -1,4 +1,5 @@
-import { Effect, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import { type ClockShape, liveClock } from "../adapters/clock.js"
 import { type IdsShape, liveIds } from "../adapters/ids.js"
 import type { ScheduledTask } from "./taskFile.js"

@@ -1,5 +1,7 @@
 import { join } from "node:path"
-import { Result, Schema, SchemaIssue } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import { parseCronExpression } from "./cronExpression.js"
 import { TaskStoreError } from "./taskStoreError.js"
 

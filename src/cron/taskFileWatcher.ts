@@ -1,6 +1,6 @@
 import { type FSWatcher, readFileSync, statSync, watch } from "node:fs"
 import { basename, dirname } from "node:path"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type ClockShape, liveClock, type TimerHandle } from "../adapters/clock.js"
 import { parseTaskFile, type TaskFileView } from "./taskFile.js"
 import { type TaskStoreError, taskIoError } from "./taskStoreError.js"

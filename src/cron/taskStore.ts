@@ -1,5 +1,6 @@
-import type { Effect, Scope } from "effect"
-import { Result } from "effect"
+import type * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
 import type { ClockShape } from "../adapters/clock.js"
 import type { IdsShape } from "../adapters/ids.js"
 import { parseCronExpression } from "./cronExpression.js"

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a task-store operation failed or what it reports. Each reason has one stable code (docs/errors.md). */
 export type TaskStoreErrorReason =
   /** The tasks file as a whole cannot be read as tasks: not JSON, not an object, `tasks` not an array. */

@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { CronError } from "./cronError.js"
 import { LruCache } from "./lruCache.js"
 

@@ -1,4 +1,6 @@
-import { Cause, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { LogWriter } from "../eventlog/eventLog.js"
 import { EventLogError } from "../eventlog/eventLogError.js"
 import type { LogRecord, RecordBody } from "../eventlog/logRecord.js"

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why the machine runtime refused a request. Each reason has one stable code (docs/errors.md). */
 export type MachineRuntimeErrorReason = "ActorDone" | "DuplicateActor" | "ActorFailed"
 

@@ -1,4 +1,5 @@
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import { type AnyMachineSnapshot, initialTransition, transition } from "xstate"
 import type { ClockShape } from "../adapters/clock.js"
 import type { EventLogShape } from "../eventlog/eventLog.js"

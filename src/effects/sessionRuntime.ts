@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { AgentDefinition } from "../adapters/agentDefinition.js"
 import type { AgentExit, AgentLauncherShape, AgentProcessHandle } from "../adapters/agentProcess.js"
 import type { ClockShape } from "../adapters/clock.js"

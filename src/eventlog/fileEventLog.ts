@@ -1,6 +1,8 @@
 import * as fs from "node:fs"
 import { join } from "node:path"
-import { Effect, Layer, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stream from "effect/Stream"
 import { Clock } from "../adapters/clock.js"
 import { appendSignalKey } from "./appendSignals.js"
 import {

@@ -1,5 +1,7 @@
 import * as fs from "node:fs"
-import { Cause, Effect, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { EventLogError } from "./eventLogError.js"
 import { FollowSignal } from "./followSignal.js"
 import type { FrameReader } from "./frameReader.js"

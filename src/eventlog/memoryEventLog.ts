@@ -1,4 +1,7 @@
-import { Effect, Layer, Queue, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import { Clock } from "../adapters/clock.js"
 import {
   EventLog,

@@ -1,4 +1,6 @@
-import { Effect, Result, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Stream from "effect/Stream"
 import {
   type ActorScope,
   type AnyMachineSnapshot,

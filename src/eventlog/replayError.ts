@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why replay could not confirm a record. Each reason has one stable code (docs/errors.md). */
 export type ReplayErrorReason = "Diverged" | "UnknownMachine" | "VersionMismatch" | "UnknownActor"
 

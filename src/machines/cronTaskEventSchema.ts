@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import {
   CRON_TASK_EVENT,
   CRON_TASK_MACHINE_NAME,

@@ -1,4 +1,5 @@
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { MachineEventError } from "./machineEventError.js"
 
 /** What every machine event looks like at the boundary: a dot-namespaced `type` plus fields. */

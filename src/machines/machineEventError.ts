@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a machine refused an event or an input at its boundary. Each reason has one stable code (docs/errors.md). */
 export type MachineEventErrorReason = "UnknownEventType" | "InvalidEvent" | "InvalidInput"
 

@@ -1,5 +1,4 @@
-import { Schema } from "effect"
-
+import * as Schema from "effect/Schema"
 /** Epoch milliseconds (from the injected clock). */
 export const EpochMs = Schema.Finite.check(Schema.isInt(), Schema.isGreaterThanOrEqualTo(0))
 

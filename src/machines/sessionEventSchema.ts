@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { type BoundaryParser, makeEventParser, makeInputParser } from "./eventParser.js"
 import { EpochMs, Id, JsonObject, NonNegativeInt, SdkMessageSchema } from "./schemaFields.js"
 import { SESSION_EVENT, SESSION_MACHINE_NAME, type SessionEvent, type SessionInput } from "./sessionTypes.js"

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * Schemas of the stream-json messages agenthost acts on (../../docs/protocol.md). They check only the

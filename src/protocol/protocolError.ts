@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a stream-json line was rejected. Each reason has one stable code (docs/errors.md). */
 export type ProtocolErrorReason = "NotJson" | "BadShape" | "LineTooLong" | "BadUtf8"
 

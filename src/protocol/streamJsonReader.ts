@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type DecodedMessage, decodeAgentLine } from "./decodeMessage.js"
 import { type NdjsonFrame, NdjsonSplitter, type NdjsonSplitterOptions } from "./ndjson.js"
 import type { ProtocolError } from "./protocolError.js"

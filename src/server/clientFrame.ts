@@ -1,4 +1,5 @@
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type { PermissionAnswer, SdkMessage } from "../effects/sessionHandle.js"
 import { describeIssues } from "./schemaIssues.js"
 import { WS_ERROR } from "./wsCodes.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { Git } from "../adapters/git.js"
 import type { GitRemote } from "../teleport/inspectRepository.js"
 import { type ReachableRemote, reachableRemotes } from "../teleport/reachableRemotes.js"

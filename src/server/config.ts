@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs"
 import { isAbsolute, join } from "node:path"
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { HostSetupError } from "./hostSetupError.js"
 import { describeIssues } from "./schemaIssues.js"
 

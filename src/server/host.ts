@@ -1,5 +1,6 @@
 import { join } from "node:path"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Clock, type ClockShape } from "../adapters/clock.js"
 import { recoverSessions } from "../effects/sessionRecovery.js"
 import { EventLog } from "../eventlog/eventLog.js"

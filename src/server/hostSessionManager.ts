@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { agentDefinitionFromConfig } from "../adapters/agentDefinition.js"
 import { type AgentLauncherShape, makeLiveAgentLauncher } from "../adapters/agentProcess.js"
 import type { ClockShape } from "../adapters/clock.js"

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why `<home>` or its config could not be prepared. Each reason has one stable code (docs/errors.md). */
 export type HostSetupErrorReason =
   | "ConfigInvalid"

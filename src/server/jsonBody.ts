@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http"
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type { BodySpec } from "./route.js"
 import { describeIssues } from "./schemaIssues.js"
 import { ServerError } from "./serverError.js"

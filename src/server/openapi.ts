@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import type { Route } from "./route.js"
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }

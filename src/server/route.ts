@@ -1,7 +1,6 @@
 import type { IncomingMessage } from "node:http"
 import type { Duplex, Readable } from "node:stream"
-import type { Schema } from "effect"
-
+import type * as Schema from "effect/Schema"
 /** The methods routes may use. */
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE"
 

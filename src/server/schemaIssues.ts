@@ -1,5 +1,4 @@
-import { SchemaIssue } from "effect"
-
+import * as SchemaIssue from "effect/SchemaIssue"
 /** One schema failure, located. */
 export interface FieldIssue {
   /** Dotted path of the offending field (`agents.claude.args[0]`), or `""` for the value itself. */

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why an HTTP request was refused. Each reason has one stable code and one HTTP status (docs/errors.md). */
 export type ServerErrorReason =
   | "AuthRequired"

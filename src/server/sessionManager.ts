@@ -1,4 +1,4 @@
-import { Data } from "effect"
+import * as Data from "effect/Data"
 import type { SessionHandle, SessionInfo } from "../effects/sessionHandle.js"
 
 /** What a session is created with, after the host's policy checks (see `withSessionPolicy`). */

@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { resolve } from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Git, GitError } from "../adapters/git.js"
 import { type BundleHeader, readBundleHeader } from "./bundleHeader.js"
 import { fsTry, withTempDir } from "./fsEffects.js"

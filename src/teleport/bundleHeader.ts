@@ -1,5 +1,5 @@
 import { open } from "node:fs/promises"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { fsTry } from "./fsEffects.js"
 import { TeleportError } from "./teleportError.js"
 

@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises"
 import { join } from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { fsFailure, type TeleportError } from "./teleportError.js"
 
 /** A file-system promise as an effect; failures become `Io`, or `DiskFull` for ENOSPC/EDQUOT. */

@@ -1,4 +1,4 @@
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import { Git, type GitError, type GitIsolation, type GitResult } from "../adapters/git.js"
 
 /** Runs git commands against one repository: fixed cwd, isolation, leading arguments and environment. */

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises"
 import { resolve } from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Git, GitError } from "../adapters/git.js"
 import { firstLine, type GitRunner, gitRunner } from "./gitRunner.js"
 import { TeleportError } from "./teleportError.js"

@@ -1,6 +1,6 @@
 import { copyFile, lstat, mkdir, realpath, stat } from "node:fs/promises"
 import { join, resolve } from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Git, GitError } from "../adapters/git.js"
 import { readBundleHeader } from "./bundleHeader.js"
 import { fsTry } from "./fsEffects.js"

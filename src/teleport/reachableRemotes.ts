@@ -2,7 +2,7 @@ import { realpath } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { isAbsolute, sep } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { gitRunner } from "./gitRunner.js"
 import type { GitRemote } from "./inspectRepository.js"
 

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Git, GitError } from "../adapters/git.js"
 import { fsTry, withTempDir } from "./fsEffects.js"
 import { type GitRunner, gitRunner } from "./gitRunner.js"

@@ -1,5 +1,5 @@
 import { copyFile } from "node:fs/promises"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Git, GitError } from "../adapters/git.js"
 import { fsTry } from "./fsEffects.js"
 import { firstLine, type GitRunner } from "./gitRunner.js"

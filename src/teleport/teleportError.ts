@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a teleport step (snapshot, bundle upload, workspace, pull-back) failed. */
 export type TeleportErrorReason =
   | "NotARepo"

@@ -1,6 +1,7 @@
 import { mkdir, realpath } from "node:fs/promises"
 import { join, sep } from "node:path"
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { Git, GitError } from "../adapters/git.js"
 import { readSnapshotFacts } from "./bundle.js"
 import { readBundleHeader } from "./bundleHeader.js"

@@ -1,5 +1,5 @@
 import { isAbsolute } from "node:path"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { parseCronExpression } from "../cron/cronExpression.js"
 import { checkTimeZone } from "../cron/zoneOffset.js"
 import { TriggerError } from "./triggerError.js"

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a trigger operation failed. Each reason has one stable code and one HTTP status (docs/errors.md). */
 export type TriggerErrorReason =
   | "NotFound"

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { hostReachableRemotes } from "../cloneSource.js"
 import { defineRoute } from "../route.js"
 import type { RouteModule } from "../routeContext.js"

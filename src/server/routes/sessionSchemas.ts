@@ -1,5 +1,4 @@
-import { Schema } from "effect"
-
+import * as Schema from "effect/Schema"
 /**
  * Schemas of the session routes' bodies: request bodies are validated with them, response schemas only
  * document (`GET /openapi.json`). An optional field may also be sent as `null`, meaning absent.

@@ -1,4 +1,8 @@
-import { Cause, Data, Effect, Exit, type Layer } from "effect"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Layer from "effect/Layer"
 import type { Git, GitError } from "../../adapters/git.js"
 import type { TeleportError } from "../../teleport/teleportError.js"
 

@@ -1,11 +1,11 @@
-import { join, resolve } from "node:path"
-import { parseArgs } from "node:util"
-import { resolveClientTarget } from "../client/clientTarget.js"
+import { join } from "node:path"
 import { DirectConnectError } from "../client/directConnectError.js"
 import { RemoteClient } from "../client/remoteClient.js"
 import { importSessionChanges } from "../teleport/pullBack.js"
 import { checkSessionId } from "../teleport/workspace.js"
-import { type CliCommand, CliError, resolveHome } from "./cliCommand.js"
+import { type CliCommand, CliError } from "./cliCommand.js"
+import { CLIENT_FLAGS, resolveClientFlags } from "./clientFlags.js"
+import { parseCommandArgs } from "./commandArgs.js"
 import { withClientErrorCodes } from "./connectCommand.js"
 import { progressLine } from "./progressLine.js"
 import { localIoError, runGitStep, withTempDir } from "./teleportCli.js"
@@ -32,17 +32,7 @@ export const pullCommand: CliCommand = {
   summary: "bring a session's changes back as the local branch agenthost/<ID>",
   help: HELP,
   run: async (args, io) => {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        force: { type: "boolean" },
-        url: { type: "string" },
-        "token-file": { type: "string" },
-        home: { type: "string" },
-      },
-    })
+    const { values, positionals } = parseCommandArgs(args, { force: { type: "boolean" }, ...CLIENT_FLAGS })
     const [sessionId, ...extra] = positionals
     if (sessionId === undefined || sessionId === "") {
       throw new CliError("AGH_CLI_USAGE", "pull needs a session id: agenthost pull ID")
@@ -51,13 +41,8 @@ export const pullCommand: CliCommand = {
       throw new CliError("AGH_CLI_USAGE", `unexpected argument ${JSON.stringify(extra[0])}`)
     // A malformed id can name no branch: say so before any network traffic.
     await runGitStep(checkSessionId(sessionId), io)
-    const tokenFile = values["token-file"]
     return withClientErrorCodes(async () => {
-      const target = resolveClientTarget({
-        home: resolveHome(values.home, io),
-        url: values.url,
-        tokenFile: tokenFile === undefined ? undefined : resolve(io.cwd, tokenFile),
-      })
+      const target = resolveClientFlags(values, io)
       const remote = new RemoteClient({ serverUrl: target.serverUrl, authToken: target.authToken })
       return withTempDir("agh-pull-", async (dir) => {
         const file = join(dir, "changes.bundle")

@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
-import { parseArgs } from "node:util"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -14,6 +13,7 @@ import { ReplayError } from "../eventlog/replayError.js"
 import { formatTimelineLine, timelineEntryJson } from "../eventlog/replayTimeline.js"
 import { homeLayout } from "../server/home.js"
 import { type CliCommand, CliError, type CliIo, resolveHome } from "./cliCommand.js"
+import { parseCommandArgs } from "./commandArgs.js"
 
 const HELP = `Usage: agenthost replay <log-file|session-id> [--verify] [--json] [--follow] [--home DIR]
 
@@ -59,16 +59,11 @@ export const replayCommand: CliCommand = {
   summary: "print (and --verify) the timeline of a session's event log",
   help: HELP,
   run: async (args, io) => {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        verify: { type: "boolean" },
-        json: { type: "boolean" },
-        follow: { type: "boolean" },
-        home: { type: "string" },
-      },
+    const { values, positionals } = parseCommandArgs(args, {
+      verify: { type: "boolean" },
+      json: { type: "boolean" },
+      follow: { type: "boolean" },
+      home: { type: "string" },
     })
     if (positionals.length !== 1) {
       throw new CliError(

@@ -1,7 +1,6 @@
-import { resolve } from "node:path"
-import { parseArgs } from "node:util"
-import { resolveClientTarget } from "../client/clientTarget.js"
-import { type CliCommand, CliError, resolveHome } from "./cliCommand.js"
+import { type CliCommand, CliError } from "./cliCommand.js"
+import { CLIENT_FLAGS, resolveClientFlags } from "./clientFlags.js"
+import { parseCommandArgs } from "./commandArgs.js"
 import { withClientErrorCodes } from "./connectCommand.js"
 import { renderSessionDetails, renderSessionTable } from "./terminalUi.js"
 
@@ -26,17 +25,7 @@ export const sessionsCommand: CliCommand = {
   summary: "list, show or kill the sessions on a host",
   help: HELP,
   run: async (args, io) => {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: true,
-      options: {
-        json: { type: "boolean" },
-        url: { type: "string" },
-        "token-file": { type: "string" },
-        home: { type: "string" },
-      },
-    })
+    const { values, positionals } = parseCommandArgs(args, { json: { type: "boolean" }, ...CLIENT_FLAGS })
     const [action, id, ...extra] = positionals
     const needsId = action === "show" || action === "kill"
     if (action !== "ls" && !needsId) {
@@ -53,13 +42,8 @@ export const sessionsCommand: CliCommand = {
     if (surplus.length > 0)
       throw new CliError("AGH_CLI_USAGE", `unexpected argument ${JSON.stringify(surplus[0])}`)
     const json = values.json === true
-    const tokenFile = values["token-file"]
     return withClientErrorCodes(async () => {
-      const { host } = resolveClientTarget({
-        home: resolveHome(values.home, io),
-        url: values.url,
-        tokenFile: tokenFile === undefined ? undefined : resolve(io.cwd, tokenFile),
-      })
+      const { host } = resolveClientFlags(values, io)
       if (action === "ls") {
         const sessions = await host.listSessions()
         io.stdout.write(json ? `${JSON.stringify(sessions, null, 2)}\n` : renderSessionTable(sessions))

@@ -1,9 +1,9 @@
 import { resolve } from "node:path"
-import { parseArgs } from "node:util"
 import { isRecord } from "../client/clientMessages.js"
-import { resolveClientTarget } from "../client/clientTarget.js"
 import { TriggerClient, type TriggerJson, type TriggerRunJson } from "../triggers/triggerClient.js"
-import { type CliCommand, CliError, type CliIo, resolveHome } from "./cliCommand.js"
+import { type CliCommand, CliError, type CliIo } from "./cliCommand.js"
+import { CLIENT_FLAGS, resolveClientFlags } from "./clientFlags.js"
+import { parseCommandArgs } from "./commandArgs.js"
 import { withClientErrorCodes } from "./connectCommand.js"
 
 const HELP = `Usage: agenthost trigger list [--json]
@@ -37,9 +37,7 @@ Options:
 
 const OPTIONS = {
   json: { type: "boolean" },
-  url: { type: "string" },
-  "token-file": { type: "string" },
-  home: { type: "string" },
+  ...CLIENT_FLAGS,
   name: { type: "string" },
   prompt: { type: "string" },
   cwd: { type: "string" },
@@ -229,12 +227,7 @@ export const triggerCommand: CliCommand = {
   summary: "list, create, update and run the remote triggers of a host",
   help: HELP,
   run: async (args, io) => {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      strict: true,
-      allowPositionals: true,
-      options: OPTIONS,
-    })
+    const { values, positionals } = parseCommandArgs(args, OPTIONS)
     const flags = values as Flags
     const [action, id, ...extra] = positionals
     const allowed = action === undefined ? undefined : ALLOWED[action]
@@ -253,14 +246,8 @@ export const triggerCommand: CliCommand = {
     // Usage errors first: nothing is read (not even the token file) for a command that cannot run.
     const body = act === "create" ? createBody(flags, io) : act === "update" ? updateBody(flags, io) : {}
     const asJson = flags.json === true
-    const tokenFile = str(flags, "token-file")
-    const urlFlag = str(flags, "url")
     return withClientErrorCodes(async () => {
-      const target = resolveClientTarget({
-        home: resolveHome(str(flags, "home"), io),
-        url: urlFlag,
-        tokenFile: tokenFile === undefined ? undefined : resolve(io.cwd, tokenFile),
-      })
+      const target = resolveClientFlags(values, io)
       const client = new TriggerClient({ serverUrl: target.serverUrl, authToken: target.authToken })
       const triggerId = id as string
       switch (act) {
@@ -285,7 +272,7 @@ export const triggerCommand: CliCommand = {
         }
         case "run": {
           const run = await client.run(triggerId, { force: flags.force === true })
-          io.stdout.write(asJson ? json(run) : renderRun(run, urlFlag))
+          io.stdout.write(asJson ? json(run) : renderRun(run, values.url))
           return 0
         }
         default: {

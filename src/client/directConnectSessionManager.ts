@@ -23,7 +23,7 @@ import {
 import type { DirectConnectCallbacks, DirectConnectOptions } from "./directConnectCallbacks.js"
 import { DirectConnectError } from "./directConnectError.js"
 import type { DirectConnectConfig } from "./directConnectSession.js"
-import { httpError } from "./hostClient.js"
+import { httpError } from "./hostRequest.js"
 import { classifyIncoming, type IncomingKind } from "./messageFilter.js"
 import { type LedgerAction, PermissionLedger } from "./permissionLedger.js"
 

@@ -1,6 +1,5 @@
 import { isRecord, type SdkMessage } from "./clientMessages.js"
-import { DirectConnectError } from "./directConnectError.js"
-import { normalizeServerUrl } from "./serverUrl.js"
+import { badResponse, type HostEndpoint, hostEndpoint, requestJson } from "./hostRequest.js"
 
 /** The body of `POST /sessions` (SPEC §4), in the host's snake_case. */
 export interface CreateSessionBody {
@@ -59,13 +58,11 @@ export interface HostClientOptions {
  */
 export class HostClient {
   readonly serverUrl: string
-  private readonly authToken: string
-  private readonly timeoutMs: number
+  private readonly endpoint: HostEndpoint
 
   constructor(options: HostClientOptions) {
-    this.serverUrl = normalizeServerUrl(options.serverUrl)
-    this.authToken = options.authToken
-    this.timeoutMs = options.timeoutMs ?? 30_000
+    this.endpoint = hostEndpoint(options)
+    this.serverUrl = this.endpoint.serverUrl
   }
 
   /** `POST /sessions`. */
@@ -123,72 +120,9 @@ export class HostClient {
     return list as ReadonlyArray<SdkMessage>
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
-    const url = `${this.serverUrl}${path}`
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.authToken}`,
-      accept: "application/json",
-    }
-    if (body !== undefined) headers["content-type"] = "application/json"
-    let response: Response
-    let text: string
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-      text = await response.text()
-    } catch (cause) {
-      throw new DirectConnectError({
-        reason: "Unreachable",
-        message: `${method} ${url} failed: ${describeFetchFailure(cause)}`,
-        url,
-        cause,
-      })
-    }
-    const value = parseJson(text)
-    if (response.ok) {
-      if (value === undefined && text.trim() !== "")
-        throw badResponse(url, `${method} ${path} answered non-JSON`, text)
-      return value
-    }
-    throw httpError(method, url, response.status, value, text)
+  private request(method: string, path: string, body?: unknown): Promise<unknown> {
+    return requestJson(this.endpoint, method, path, { body })
   }
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === "") return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-/** Builds the error for a non-2xx answer, keeping the host's own code and message when it sent them. */
-export function httpError(
-  method: string,
-  url: string,
-  status: number,
-  body: unknown,
-  text = "",
-): DirectConnectError {
-  const error = isRecord(body) && isRecord(body.error) ? body.error : undefined
-  const hostCode = typeof error?.code === "string" ? error.code : undefined
-  const hostMessage = typeof error?.message === "string" ? error.message : text.trim().slice(0, 200)
-  const detail = hostMessage === "" ? "" : `: ${hostMessage}`
-  return new DirectConnectError({
-    reason: status === 401 ? "Unauthorized" : "HttpStatus",
-    message:
-      status === 401
-        ? `${method} ${url} was refused with 401 (the token is wrong or missing)${detail}`
-        : `${method} ${url} answered ${status}${detail}`,
-    status,
-    url,
-    ...(hostCode === undefined ? {} : { hostCode }),
-  })
 }
 
 function toSessionInfo(url: string, value: unknown): HostSessionInfo {
@@ -205,26 +139,4 @@ function toSessionInfo(url: string, value: unknown): HostSessionInfo {
     work_dir: text("work_dir"),
     start_time: text("start_time"),
   }
-}
-
-function badResponse(url: string, message: string, value: unknown): DirectConnectError {
-  const shown = typeof value === "string" ? value : JSON.stringify(value)
-  return new DirectConnectError({
-    reason: "BadResponse",
-    message: `${message} (${url} sent ${String(shown).slice(0, 200)})`,
-    url,
-  })
-}
-
-function describeFetchFailure(cause: unknown): string {
-  if (cause instanceof Error) {
-    if (cause.name === "TimeoutError") return "no answer in time"
-    const inner = (cause as { cause?: unknown }).cause
-    if (inner instanceof Error) {
-      const code = (inner as { code?: unknown }).code
-      return typeof code === "string" ? `${code} ${inner.message}` : inner.message
-    }
-    return cause.message
-  }
-  return String(cause)
 }

@@ -1,8 +1,14 @@
 import { downloadFile, type TransferProgress, type TransferResponse, uploadFile } from "./bundleTransfer.js"
 import { isRecord } from "./clientMessages.js"
 import { DirectConnectError } from "./directConnectError.js"
-import { httpError } from "./hostClient.js"
-import { normalizeServerUrl } from "./serverUrl.js"
+import {
+  badResponse,
+  type HostEndpoint,
+  hostEndpoint,
+  httpError,
+  parseJson,
+  requestJson,
+} from "./hostRequest.js"
 
 /** `GET /host/capabilities`: what a host allows and how busy it is. */
 export interface HostCapabilities {
@@ -58,24 +64,25 @@ export interface RemoteClientOptions {
  */
 export class RemoteClient {
   readonly serverUrl: string
-  private readonly authToken: string
-  private readonly timeoutMs: number
+  private readonly endpoint: HostEndpoint
 
   constructor(options: RemoteClientOptions) {
-    this.serverUrl = normalizeServerUrl(options.serverUrl)
-    this.authToken = options.authToken
-    this.timeoutMs = options.timeoutMs ?? 30_000
+    this.endpoint = hostEndpoint(options)
+    this.serverUrl = this.endpoint.serverUrl
   }
 
   /** `GET /healthz` without the token: resolves when the host answers at all. */
   async health(): Promise<void> {
-    await this.json("GET", "/healthz", undefined, false)
+    await requestJson(this.endpoint, "GET", "/healthz", { auth: false }).catch((error: unknown) => {
+      // Any 2xx means the host is up, whatever its body says.
+      if (!(error instanceof DirectConnectError && error.reason === "BadResponse")) throw error
+    })
   }
 
   /** `GET /host/capabilities` (authenticated: a 401 here means the token is wrong). */
   async capabilities(): Promise<HostCapabilities> {
     const url = `${this.serverUrl}/host/capabilities`
-    const v = await this.json("GET", "/host/capabilities")
+    const v = await requestJson(this.endpoint, "GET", "/host/capabilities")
     if (
       !isRecord(v) ||
       typeof v.allow_remote_sessions !== "boolean" ||
@@ -101,7 +108,7 @@ export class RemoteClient {
     remotes: ReadonlyArray<{ readonly name: string; readonly url: string }>,
   ): Promise<ReadonlyArray<HostReachableRemote>> {
     const url = `${this.serverUrl}/host/reachable-remotes`
-    const v = await this.json("POST", "/host/reachable-remotes", { remotes })
+    const v = await requestJson(this.endpoint, "POST", "/host/reachable-remotes", { body: { remotes } })
     const list = isRecord(v) ? v.reachable : undefined
     if (!Array.isArray(list)) throw badResponse(url, "POST /host/reachable-remotes is not a list", v)
     return list.flatMap((r) =>
@@ -126,7 +133,7 @@ export class RemoteClient {
     const url = `${this.serverUrl}/bundles`
     const response = await uploadFile({
       url,
-      authToken: this.authToken,
+      authToken: this.endpoint.authToken,
       method: "POST",
       file,
       contentType: "application/x-git-bundle",
@@ -141,7 +148,7 @@ export class RemoteClient {
 
   /** `DELETE /bundles/:id`: for a bundle whose session could not be created. */
   async deleteBundle(bundleId: string): Promise<void> {
-    await this.json("DELETE", `/bundles/${encodeURIComponent(bundleId)}`)
+    await requestJson(this.endpoint, "DELETE", `/bundles/${encodeURIComponent(bundleId)}`)
   }
 
   /** `GET /sessions/:id/changes` into `outFile`. */
@@ -153,7 +160,7 @@ export class RemoteClient {
     const url = `${this.serverUrl}/sessions/${encodeURIComponent(sessionId)}/changes`
     const response = await downloadFile({
       url,
-      authToken: this.authToken,
+      authToken: this.endpoint.authToken,
       outFile,
       ...(onProgress === undefined ? {} : { onProgress }),
     })
@@ -180,60 +187,4 @@ export class RemoteClient {
     if (response.status >= 200 && response.status < 300) return value
     throw httpError(method, url, response.status, value, response.text)
   }
-
-  private async json(method: string, path: string, body?: unknown, auth = true): Promise<unknown> {
-    const url = `${this.serverUrl}${path}`
-    const headers: Record<string, string> = { accept: "application/json" }
-    if (auth) headers.authorization = `Bearer ${this.authToken}`
-    if (body !== undefined) headers["content-type"] = "application/json"
-    let response: Response
-    let text: string
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-      text = await response.text()
-    } catch (cause) {
-      throw new DirectConnectError({
-        reason: "Unreachable",
-        message: `${method} ${url} failed: ${describeFetchFailure(cause)}`,
-        url,
-        cause,
-      })
-    }
-    return this.decode(method, url, { status: response.status, headers: {}, text })
-  }
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === "") return undefined
-  try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
-  }
-}
-
-function badResponse(url: string, message: string, value: unknown): DirectConnectError {
-  return new DirectConnectError({
-    reason: "BadResponse",
-    message: `${message} (${url} sent ${String(JSON.stringify(value)).slice(0, 200)})`,
-    url,
-  })
-}
-
-function describeFetchFailure(cause: unknown): string {
-  if (!(cause instanceof Error)) return String(cause)
-  if (cause.name === "TimeoutError") return "no answer in time"
-  const inner = (cause as { cause?: unknown }).cause
-  if (inner instanceof Error) {
-    const code = (inner as { code?: unknown }).code
-    return typeof code === "string" && !inner.message.includes(code)
-      ? `${code} ${inner.message}`
-      : inner.message
-  }
-  return cause.message
 }

@@ -1,7 +1,7 @@
 import { isRecord } from "../client/clientMessages.js"
-import { DirectConnectError } from "../client/directConnectError.js"
-import { type HostClientOptions, httpError } from "../client/hostClient.js"
-import { normalizeServerUrl } from "../client/serverUrl.js"
+import type { DirectConnectError } from "../client/directConnectError.js"
+import type { HostClientOptions } from "../client/hostClient.js"
+import { badResponse, type HostEndpoint, hostEndpoint, requestJson } from "../client/hostRequest.js"
 
 /** A trigger as the host describes it (schema `Trigger` of `GET /openapi.json`); unknown fields are kept. */
 export interface TriggerJson {
@@ -32,13 +32,11 @@ const BASE = "/v1/code/triggers"
  */
 export class TriggerClient {
   readonly serverUrl: string
-  private readonly authToken: string
-  private readonly timeoutMs: number
+  private readonly endpoint: HostEndpoint
 
   constructor(options: HostClientOptions) {
-    this.serverUrl = normalizeServerUrl(options.serverUrl)
-    this.authToken = options.authToken
-    this.timeoutMs = options.timeoutMs ?? 30_000
+    this.endpoint = hostEndpoint(options)
+    this.serverUrl = this.endpoint.serverUrl
   }
 
   async list(): Promise<ReadonlyArray<TriggerJson>> {
@@ -93,58 +91,10 @@ export class TriggerClient {
   }
 
   private bad(path: string, message: string, value: unknown): DirectConnectError {
-    const url = `${this.serverUrl}${path}`
-    const shown = typeof value === "string" ? value : JSON.stringify(value)
-    return new DirectConnectError({
-      reason: "BadResponse",
-      message: `${message} (${url} sent ${String(shown).slice(0, 200)})`,
-      url,
-    })
+    return badResponse(`${this.serverUrl}${path}`, message, value)
   }
 
-  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
-    const url = `${this.serverUrl}${path}`
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.authToken}`,
-      accept: "application/json",
-    }
-    if (body !== undefined) headers["content-type"] = "application/json"
-    let response: Response
-    let text: string
-    try {
-      response = await fetch(url, {
-        method,
-        headers,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      })
-      text = await response.text()
-    } catch (cause) {
-      const why =
-        cause instanceof Error && cause.name === "TimeoutError" ? "no answer in time" : String(cause)
-      throw new DirectConnectError({
-        reason: "Unreachable",
-        message: `${method} ${url} failed: ${describeCause(cause, why)}`,
-        url,
-        cause,
-      })
-    }
-    let value: unknown
-    try {
-      value = text.trim() === "" ? undefined : JSON.parse(text)
-    } catch {
-      if (response.ok) throw this.bad(path, `${method} ${path} answered non-JSON`, text)
-    }
-    if (!response.ok) throw httpError(method, url, response.status, value, text)
-    return value
+  private request(method: string, path: string, body?: unknown): Promise<unknown> {
+    return requestJson(this.endpoint, method, path, { body })
   }
-}
-
-function describeCause(cause: unknown, fallback: string): string {
-  const inner = cause instanceof Error ? (cause as { cause?: unknown }).cause : undefined
-  if (inner instanceof Error) {
-    const code = (inner as { code?: unknown }).code
-    return typeof code === "string" ? `${code} ${inner.message}` : inner.message
-  }
-  return fallback
 }

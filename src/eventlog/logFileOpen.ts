@@ -37,7 +37,8 @@ function syncDir(dir: string): void {
 function createLogFile(path: string, header: LogHeader): void {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`)
   const bytes = encodeLogStart(header)
-  const fd = fs.openSync(tmp, "w", 0o644)
+  // Owner-only: a session log holds prompts, tool output and whatever a user typed.
+  const fd = fs.openSync(tmp, "w", 0o600)
   try {
     writeFully(fd, bytes, 0)
     fs.fdatasyncSync(fd)

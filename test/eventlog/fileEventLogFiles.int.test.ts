@@ -70,6 +70,11 @@ describe("file event log on disk", () => {
     )
   const seqs = async (stream = "s1") => (await collect(log.read(stream))).map((r) => r.seq)
 
+  it("creates log files readable by their owner only (they hold prompts and tool output)", async () => {
+    await write(1)
+    expect(fs.statSync(path()).mode & 0o777).toBe(0o600)
+  })
+
   it("truncates a torn tail on open, reports it with AGH_LOG_TORN_TAIL, and continues the seq", async () => {
     await write(4)
     const bytes = fs.readFileSync(path())

@@ -4,8 +4,10 @@ import { type Bench, renderSection } from "./harness.js"
 const benches: ReadonlyArray<readonly [string, () => Promise<Bench>]> = [
   ["stream-json", async () => (await import("./streamJson.js")).streamJsonBench],
   ["eventlog", async () => (await import("./eventLogBench.js")).eventLogBench],
+  ["session", async () => (await import("./sessionBench.js")).sessionBench],
   ["server", async () => (await import("./serverBench.js")).serverBench],
   ["cron", async () => (await import("./cronBench.js")).cronBench],
+  ["scheduler", async () => (await import("./schedulerBench.js")).schedulerBench],
   ["teleport", async () => (await import("./teleportBench.js")).teleportBench],
   ["replay", async () => (await import("./replayBench.js")).replayBench],
   ["triggers", async () => (await import("./triggersBench.js")).triggersBench],

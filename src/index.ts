@@ -400,6 +400,50 @@ export {
 } from "./protocol/ndjson.js"
 export { PROTOCOL_ERROR_CODES, ProtocolError, type ProtocolErrorReason } from "./protocol/protocolError.js"
 export { type StreamJsonItem, StreamJsonReader } from "./protocol/streamJsonReader.js"
+export {
+  type HeapClock,
+  type HeapClockOptions,
+  MAX_BASE_TIMER_MS,
+  makeHeapClock,
+} from "./scheduler/heapClock.js"
+export { type NextFireEvent, type PlanNextFireInput, planNextFire } from "./scheduler/planNextFire.js"
+export {
+  type FirePrompt,
+  type FireRequest,
+  type ProjectScheduler,
+  type ProjectSchedulerOptions,
+  startProjectScheduler,
+} from "./scheduler/projectScheduler.js"
+export {
+  PROJECT_REGISTRY_FILE,
+  parseSchedulerConfig,
+  registerCronProject,
+  SCHEDULER_CONFIG_FILE,
+  type SchedulerConfig,
+} from "./scheduler/schedulerConfigFile.js"
+export { SCHEDULER_ERRORS, SchedulerError, type SchedulerErrorReason } from "./scheduler/schedulerError.js"
+export {
+  type HistoryOptions,
+  type HistoryRow,
+  type HistoryWhat,
+  historyOf,
+  readSchedulerHistory,
+  readSchedulerHistoryFile,
+  type SchedulerHistory,
+} from "./scheduler/schedulerHistory.js"
+export { type FireNoteData, SCHEDULER_NOTE, type SchedulerNoteCode } from "./scheduler/schedulerNotes.js"
+export {
+  canonicalProjectDir,
+  SCHEDULER_STREAM_PREFIX,
+  schedulerStreamName,
+} from "./scheduler/schedulerStream.js"
+export {
+  type ClaimOutcome,
+  type ClaimRequest,
+  makeTaskFileEditor,
+  type TaskFileEditor,
+} from "./scheduler/taskFileEditor.js"
+export { type HeapEntry, TimerHeap } from "./scheduler/timerHeap.js"
 export { createSnapshotBundle, type SnapshotBundle } from "./teleport/bundle.js"
 export { type GitRemote, inspectRepository, type RepositoryInfo } from "./teleport/inspectRepository.js"
 export { type ImportOptions, importSessionChanges, type SessionImport } from "./teleport/pullBack.js"

@@ -1,4 +1,5 @@
 import { type CliCommand, CliError, type CliIo } from "./cliCommand.js"
+import { cronHistorySubcommand } from "./cronHistoryCommand.js"
 import { cronNextSubcommand } from "./cronNextCommand.js"
 import { cronAddSubcommand, cronLsSubcommand, cronRmSubcommand } from "./cronTasksCommands.js"
 
@@ -19,6 +20,7 @@ export const cronSubcommands: ReadonlyArray<CronSubcommand> = [
   cronAddSubcommand,
   cronLsSubcommand,
   cronRmSubcommand,
+  cronHistorySubcommand,
 ]
 
 const names = () => cronSubcommands.map((s) => s.name).join(", ")

@@ -12,7 +12,8 @@ import { type TaskStore, taskExpiresAtMs, taskNextFireMs } from "../cron/taskSto
 import { type TaskStoreError, taskNotFound } from "../cron/taskStoreError.js"
 import { formatIsoInZone } from "../cron/zonedIso.js"
 import { hostTimeZone } from "../cron/zoneOffset.js"
-import { CliError, type CliIo } from "./cliCommand.js"
+import { registerCronProject } from "../scheduler/schedulerConfigFile.js"
+import { CliError, type CliIo, resolveHome } from "./cliCommand.js"
 import type { CronSubcommand } from "./cronCommand.js"
 
 const PROMPT_WIDTH = 60
@@ -122,6 +123,13 @@ export const cronAddSubcommand: CronSubcommand = {
     const task = await run(
       store.add({ cron, prompt, recurring, ...(values.permanent === true ? { permanent: true } : {}) }),
     )
+    // The host (same <home>) polls this registry, so a running `agenthost serve` schedules the project too.
+    try {
+      registerCronProject(resolveHome(values.home, io), resolve(io.cwd, values.project ?? "."))
+    } catch (error) {
+      const code = (error as { code?: unknown }).code
+      throw new CliError(typeof code === "string" ? code : "AGH_CRON_REGISTRY_IO", (error as Error).message)
+    }
     const json = taskJson(task, zone, store.location)
     if (values.json === true) io.stdout.write(`${JSON.stringify(json)}\n`)
     else io.stdout.write(`${task.id}\nnext fire: ${json.nextFireAt ?? "never"}\n`)

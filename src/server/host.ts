@@ -5,6 +5,7 @@ import { Clock, type ClockShape } from "../adapters/clock.js"
 import { recoverSessions } from "../effects/sessionRecovery.js"
 import { EventLog } from "../eventlog/eventLog.js"
 import { fileEventLogLayer } from "../eventlog/fileEventLog.js"
+import { createSchedulerService, type SchedulerService } from "../scheduler/schedulerService.js"
 import { type BundleStore, makeBundleStore } from "../teleport/bundleStore.js"
 import { TriggerScheduler } from "../triggers/triggerScheduler.js"
 import { openTriggerStore, type TriggerStore } from "../triggers/triggerStore.js"
@@ -13,6 +14,7 @@ import type { PreparedHome } from "./home.js"
 import { createHostSessionManager } from "./hostSessionManager.js"
 import { type AgentHostServer, makeServer } from "./httpServer.js"
 import { bundlesRoutes } from "./routes/bundlesRoutes.js"
+import { cronRoutes } from "./routes/cronRoutes.js"
 import { hostRoutes } from "./routes/hostRoutes.js"
 import { triggersRoutes } from "./routes/triggersRoutes.js"
 import type { SessionManager } from "./sessionManager.js"
@@ -32,6 +34,7 @@ export interface Host {
   readonly sessions: SessionManager
   readonly bundles: BundleStore
   readonly triggers: TriggerStore
+  readonly scheduler: SchedulerService
   /** How many sessions of an earlier run were found in the logs (and ended, if they were still running). */
   readonly recoveredSessions: number
   /**
@@ -66,6 +69,13 @@ export async function startHost(options: StartHostOptions): Promise<Host> {
     ...(options.log === undefined ? {} : { log: options.log }),
   })
   const triggers = await openTriggerStore({ eventLog: fileEventLogLayer({ dir: home.logsDir }), clock })
+  const scheduler = await createSchedulerService({
+    home,
+    config,
+    clock,
+    sessionManager: sessions,
+    ...(options.log === undefined ? {} : { log: options.log }),
+  })
   const server = makeServer({
     config,
     home,
@@ -73,7 +83,7 @@ export async function startHost(options: StartHostOptions): Promise<Host> {
     clock,
     // Building the trigger routes connects the store to the server's session gate, so scheduled runs pass
     // the same policy checks as manual ones.
-    routes: [bundlesRoutes({ bundles }), hostRoutes(), triggersRoutes(triggers)],
+    routes: [bundlesRoutes({ bundles }), hostRoutes(), triggersRoutes(triggers), cronRoutes(scheduler)],
     ...(options.log === undefined ? {} : { log: options.log }),
   })
   const triggerScheduler = new TriggerScheduler({ store: triggers, clock })
@@ -83,10 +93,11 @@ export async function startHost(options: StartHostOptions): Promise<Host> {
     closing ??= (async () => {
       triggerScheduler.stop()
       await triggerScheduler.whenIdle()
+      await scheduler.close()
       await server.close()
       await triggers.close()
     })()
     return closing
   }
-  return { server, sessions, bundles, triggers, recoveredSessions: recovered.length, close }
+  return { server, sessions, bundles, triggers, scheduler, recoveredSessions: recovered.length, close }
 }

@@ -1,0 +1,120 @@
+import { statSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { parseArgs } from "node:util"
+import { Effect, Result } from "effect"
+import { formatIsoInZone } from "../cron/zonedIso.js"
+import { hostTimeZone } from "../cron/zoneOffset.js"
+import { logFilePath } from "../eventlog/fileEventLog.js"
+import type { HistoryRow } from "../scheduler/schedulerHistory.js"
+import { readSchedulerHistoryFile } from "../scheduler/schedulerHistory.js"
+import { canonicalProjectDir, schedulerStreamName } from "../scheduler/schedulerStream.js"
+import { CliError, resolveHome } from "./cliCommand.js"
+import type { CronSubcommand } from "./cronCommand.js"
+
+const DETAIL_WIDTH = 100
+
+const HELP = `agenthost cron history [--project DIR] [--limit N] [--all] [--json] [--home DIR]
+  What the host's scheduler did with the project's tasks, oldest first: every fire (and the session its prompt
+  went to), miss after downtime, skip, expiry, removal and scheduler-lock decision. Read from
+  <home>/logs/sched-<hash>.aglog, written by \`agenthost serve\` (docs/scheduler.md).
+  --project DIR    the project (default: the current directory)
+  --limit N        only the last N rows
+  --all            also machine starts and every computed next fire time
+  --json           print { project, stream, log, rows: [{ seq, at, time, task, what, fire_at, session_id, detail }] }
+  --home DIR       the host's state directory (default $AGENTHOST_HOME or ~/.agenthost)
+`
+
+function usage(message: string): never {
+  throw new CliError("AGH_CLI_USAGE", message)
+}
+
+function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
+  const widths = (rows[0] as ReadonlyArray<string>).map((_, col) =>
+    Math.max(...rows.map((r) => (r[col] as string).length)),
+  )
+  return rows
+    .map((r) =>
+      r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] as number))).join("  "),
+    )
+    .join("\n")
+}
+
+const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text)
+
+function render(rows: ReadonlyArray<HistoryRow>, zone: string): string {
+  return table([
+    ["TIME", "TASK", "WHAT", "SESSION", "DETAIL"],
+    ...rows.map((r) => [
+      formatIsoInZone(r.at, zone),
+      r.task ?? "-",
+      r.what,
+      r.session_id ?? "-",
+      cut(r.detail, DETAIL_WIDTH),
+    ]),
+  ])
+}
+
+/** `agenthost cron history`. */
+export const cronHistorySubcommand: CronSubcommand = {
+  name: "history",
+  summary: "what the host's scheduler did with the project's tasks: fires, misses, skips, expiries",
+  help: HELP,
+  run: async (args, io) => {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        project: { type: "string" },
+        limit: { type: "string" },
+        all: { type: "boolean" },
+        json: { type: "boolean" },
+        home: { type: "string" },
+      },
+    })
+    if (positionals.length > 0)
+      usage(`cron history takes no arguments, got ${JSON.stringify(positionals[0])}`)
+    let limit: number | undefined
+    if (values.limit !== undefined) {
+      if (!/^\d{1,9}$/.test(values.limit))
+        usage(`--limit: expected a non-negative integer, got ${JSON.stringify(values.limit)}`)
+      limit = Number(values.limit)
+    }
+    const dir = resolve(io.cwd, values.project ?? ".")
+    let isDir = false
+    try {
+      isDir = statSync(dir).isDirectory()
+    } catch {
+      // Reported below.
+    }
+    if (!isDir) usage(`project directory ${dir} does not exist or is not a directory`)
+    const project = canonicalProjectDir(dir)
+    const home = resolveHome(values.home, io)
+    const stream = schedulerStreamName(project)
+    const log = logFilePath(join(home, "logs"), stream)
+    const read = await Effect.runPromise(
+      Effect.result(
+        readSchedulerHistoryFile(log, {
+          ...(limit === undefined ? {} : { limit }),
+          all: values.all === true,
+        }),
+      ),
+    )
+    if (Result.isFailure(read)) {
+      if (read.failure.reason !== "NotFound") throw new CliError(read.failure.code, read.failure.message, 1)
+      io.stderr.write(
+        `agenthost cron history: no scheduler history for ${project}: ${log} does not exist (no host with home ${home} has scheduled this project)\n`,
+      )
+      if (values.json === true) io.stdout.write(`${JSON.stringify({ project, stream, log, rows: [] })}\n`)
+      return 0
+    }
+    const { rows } = read.success
+    if (values.json === true) {
+      io.stdout.write(`${JSON.stringify({ project, stream, log, rows })}\n`)
+      return 0
+    }
+    if (rows.length === 0) io.stdout.write(`no scheduler history for ${project} yet (${log})\n`)
+    else io.stdout.write(`${render(rows, hostTimeZone())}\n`)
+    return 0
+  },
+}

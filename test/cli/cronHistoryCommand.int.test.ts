@@ -1,0 +1,216 @@
+import { execFile } from "node:child_process"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { PassThrough } from "node:stream"
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { ManualClock } from "../../src/adapters/clock.js"
+import { liveSchedulerLockBackend } from "../../src/adapters/schedulerLockBackend.js"
+import type { CliIo } from "../../src/cli/cliCommand.js"
+import { cronHistorySubcommand } from "../../src/cli/cronHistoryCommand.js"
+import { jitteredNextCronRunMs } from "../../src/cron/jitter.js"
+import { DEFAULT_CRON_JITTER_CONFIG } from "../../src/cron/jitterConfig.js"
+import { taskFilePath } from "../../src/cron/taskFile.js"
+import { hostTimeZone } from "../../src/cron/zoneOffset.js"
+import { fileEventLogLayer } from "../../src/eventlog/fileEventLog.js"
+import { startProjectScheduler } from "../../src/scheduler/projectScheduler.js"
+import { createSchedulerService, type SchedulerService } from "../../src/scheduler/schedulerService.js"
+import { defaultServerConfig } from "../../src/server/config.js"
+import { homeLayout } from "../../src/server/home.js"
+import { FakeSessionManager } from "../support/fakeSessionHandle.js"
+
+const repo = resolve(import.meta.dirname, "../..")
+const bin = resolve(repo, "bin/agenthost.js")
+const T0 = Date.parse("2026-03-01T00:00:00Z")
+const MIN = 60_000
+
+let root: string
+let project: string
+let home: string
+
+beforeEach(() => {
+  root = realpathSync(mkdtempSync(join(tmpdir(), "agh-cron-history-")))
+  project = join(root, "work", "app")
+  home = join(root, "home")
+  mkdirSync(join(project, ".claude"), { recursive: true })
+  mkdirSync(join(home, "logs"), { recursive: true })
+})
+afterEach(() => rmSync(root, { recursive: true, force: true }))
+
+function io(): CliIo & { out: () => string; err: () => string } {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let out = ""
+  let err = ""
+  stdout.on("data", (c: Buffer) => {
+    out += c.toString()
+  })
+  stderr.on("data", (c: Buffer) => {
+    err += c.toString()
+  })
+  return { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: project, out: () => out, err: () => err }
+}
+
+describe("agenthost cron history", () => {
+  it("prints the scheduler's rows from <home>/logs: fires with their sessions, as a table or JSON", async () => {
+    writeFileSync(
+      taskFilePath(project),
+      JSON.stringify({
+        tasks: [{ id: "80000000", cron: "0 * * * *", prompt: "p", createdAt: T0 - MIN, recurring: true }],
+      }),
+    )
+    const clock = new ManualClock(T0)
+    const scheduler = await startProjectScheduler({
+      projectDir: project,
+      eventLog: fileEventLogLayer({ dir: join(home, "logs") }),
+      clock,
+      zone: "UTC",
+      lock: { backend: liveSchedulerLockBackend(clock) },
+      watch: { pollMs: 0 },
+      fire: async () => "s_0000000000000000000000aa",
+    })
+    clock.advance(0)
+    await scheduler.settle()
+    clock.advanceTo(T0 + 2 * 60 * MIN)
+    await scheduler.settle()
+    await scheduler.close()
+
+    const table = io()
+    expect(await cronHistorySubcommand.run(["--home", home], table)).toBe(0)
+    const lines = table.out().trimEnd().split("\n")
+    expect(lines[0]).toMatch(/^TIME +TASK +WHAT +SESSION +DETAIL$/)
+    expect(lines.filter((l) => / fired /.test(l))).toHaveLength(2)
+    expect(lines.find((l) => / fired /.test(l))).toContain(
+      "80000000  fired     s_0000000000000000000000aa  due 2026-03-01T00:03:00.000Z",
+    )
+
+    const json = io()
+    expect(
+      await cronHistorySubcommand.run(["--home", home, "--project", project, "--json", "--limit", "2"], json),
+    ).toBe(0)
+    const parsed = JSON.parse(json.out())
+    expect(parsed.project).toBe(project)
+    expect(parsed.rows.map((r: { what: string }) => r.what)).toEqual(["disarmed", "lock"])
+  })
+
+  it("says so when the host never scheduled the project, and refuses bad flags", async () => {
+    const none = io()
+    expect(await cronHistorySubcommand.run(["--home", home, "--json"], none)).toBe(0)
+    expect(JSON.parse(none.out()).rows).toEqual([])
+    expect(none.err()).toContain("no scheduler history for")
+    await expect(cronHistorySubcommand.run(["--limit=-1"], io())).rejects.toMatchObject({
+      code: "AGH_CLI_USAGE",
+    })
+    await expect(cronHistorySubcommand.run(["--project", join(root, "nope")], io())).rejects.toMatchObject({
+      code: "AGH_CLI_USAGE",
+    })
+  })
+})
+
+interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+function agenthost(cwd: string, args: ReadonlyArray<string>): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd, env: { ...process.env, AGENTHOST_HOME: join(root, "unused") } },
+      (err, stdout, stderr) =>
+        done({ code: err === null ? 0 : typeof err.code === "number" ? err.code : -1, stdout, stderr }),
+    )
+  })
+}
+
+describe("done when: a task added with `agenthost cron add` fires once on a host, even with two hosts, and `cron history` shows it", () => {
+  const services: SchedulerService[] = []
+  beforeAll(() => {
+    if (!existsSync(resolve(repo, "dist/cli/cronHistoryCommand.js"))) {
+      throw new Error("dist/ has no cron history: run `npm run build` before the integration tests")
+    }
+  })
+  afterEach(async () => {
+    for (const s of services.splice(0)) await s.close()
+  })
+
+  it("two hosts, real lock and task files, the built CLI on both ends", async () => {
+    const added = await agenthost(project, [
+      "cron",
+      "add",
+      "*/30 * * * *",
+      "summarise the overnight CI runs",
+      "--json",
+    ])
+    expect([added.code, added.stderr]).toEqual([0, ""])
+    const task = JSON.parse(added.stdout) as { id: string; createdAt: number }
+    const zone = hostTimeZone()
+    const due = jitteredNextCronRunMs(
+      "*/30 * * * *",
+      task.createdAt,
+      task.id,
+      DEFAULT_CRON_JITTER_CONFIG,
+      zone,
+    ) as number
+    const clock = new ManualClock(task.createdAt)
+    const hosts = await Promise.all(
+      ["h1", "h2"].map(async (name) => {
+        const dir = join(root, name)
+        mkdirSync(join(dir, "logs"), { recursive: true })
+        writeFileSync(join(dir, "cron.json"), JSON.stringify({ projects: [project] }))
+        const manager = new FakeSessionManager(join(root, "work"))
+        const service = await createSchedulerService({
+          home: homeLayout(dir),
+          config: { ...defaultServerConfig(dir), work_roots: [join(root, "work")] },
+          clock,
+          sessionManager: manager,
+          zone,
+          watch: { pollMs: 0 },
+          configPollMs: 0,
+        })
+        services.push(service)
+        return { dir, manager, service }
+      }),
+    )
+    clock.advance(0)
+    for (const h of hosts) await h.service.settle()
+    expect(hosts.map((h) => h.service.project(project)?.holdsLock())).toEqual([true, false])
+    clock.advanceTo(due - 1)
+    for (const h of hosts) await h.service.settle()
+    expect(hosts.flatMap((h) => h.manager.created)).toEqual([])
+    clock.advanceTo(due)
+    for (const h of hosts) await h.service.settle()
+    const created = hosts.flatMap((h) => h.manager.created)
+    expect(created).toEqual([
+      expect.objectContaining({ workDir: project, prompt: "summarise the overnight CI runs" }),
+    ])
+    const sessionId = hosts[0]?.manager.list()[0]?.id
+    expect(JSON.parse(readFileSync(taskFilePath(project), "utf8")).tasks[0].lastFiredAt).toBe(due)
+
+    const shown = await agenthost(project, ["cron", "history", "--home", hosts[0]?.dir as string, "--json"])
+    expect(shown.code).toBe(0)
+    const fired = (
+      JSON.parse(shown.stdout).rows as Array<{
+        what: string
+        task: string
+        session_id: string
+        fire_at_ms: number
+      }>
+    ).filter((r) => r.what === "fired")
+    expect(fired).toEqual([
+      expect.objectContaining({ task: task.id, session_id: sessionId, fire_at_ms: due }),
+    ])
+    const other = await agenthost(project, ["cron", "history", "--home", hosts[1]?.dir as string, "--json"])
+    expect(JSON.parse(other.stdout).rows.filter((r: { what: string }) => r.what === "fired")).toEqual([])
+  })
+})

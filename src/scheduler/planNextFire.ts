@@ -1,4 +1,4 @@
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { parseCronExpression } from "../cron/cronExpression.js"
 import { jitteredNextCronRunMs, oneShotJitteredNextCronRunMs } from "../cron/jitter.js"
 import {

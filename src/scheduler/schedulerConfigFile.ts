@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs"
 import { dirname, isAbsolute, join } from "node:path"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { atomicWriteFile } from "../cron/atomicWriteFile.js"
 import { type CronJitterConfig, validateCronJitterConfig } from "../cron/jitterConfig.js"
 import { SchedulerError } from "./schedulerError.js"

@@ -1,5 +1,4 @@
-import { Data } from "effect"
-
+import * as Data from "effect/Data"
 /** Why a scheduler request was refused. Each reason has one stable code and HTTP status (docs/errors.md). */
 export type SchedulerErrorReason =
   /** A session-only task fired for a session the host no longer has (or that has ended). */

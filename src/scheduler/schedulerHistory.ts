@@ -1,4 +1,5 @@
-import { Effect, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { EventLogShape } from "../eventlog/eventLog.js"
 import type { EventLogError } from "../eventlog/eventLogError.js"
 import { readLogFile, readLogFileHeader } from "../eventlog/logFileReader.js"

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs"
 import { dirname } from "node:path"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { atomicWriteFile } from "../cron/atomicWriteFile.js"
 import { DEFAULT_TASK_FILE_LOCK_TIMEOUT_MS } from "../cron/fileTaskStore.js"
 import {

@@ -1,4 +1,7 @@
-import { Data, Effect, Result, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { CRON_ERROR_CODES, type CronError } from "../../cron/cronError.js"
 import { parseCronExpression } from "../../cron/cronExpression.js"
 import { makeFileTaskStore } from "../../cron/fileTaskStore.js"

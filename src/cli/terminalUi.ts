@@ -51,12 +51,26 @@ export function isYes(answer: string): boolean {
   return /^(y|yes)$/i.test(answer.trim())
 }
 
+/** A todo list in one cell: `2/5` items completed, or `-` for none. */
+function todoSummary(todos: ReadonlyArray<unknown> | undefined): string {
+  if (todos === undefined || todos.length === 0) return "-"
+  const done = todos.filter((t) => (t as { status?: unknown }).status === "completed").length
+  return `${done}/${todos.length}`
+}
+
 /** `agenthost sessions ls` as a table. */
 export function renderSessionTable(sessions: ReadonlyArray<HostSessionInfo>): string {
   if (sessions.length === 0) return "no sessions\n"
   const rows = [
-    ["ID", "STATUS", "AGENT", "STARTED", "TITLE / WORK DIR"],
-    ...sessions.map((s) => [s.id, s.status, s.agent, s.start_time, s.title !== "" ? s.title : s.work_dir]),
+    ["ID", "STATUS", "AGENT", "STARTED", "TODOS", "TITLE / WORK DIR"],
+    ...sessions.map((s) => [
+      s.id,
+      s.status,
+      s.agent,
+      s.start_time,
+      todoSummary(s.todo_list),
+      s.title !== "" ? s.title : s.work_dir,
+    ]),
   ]
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? []
   return rows

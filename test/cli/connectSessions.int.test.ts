@@ -41,9 +41,9 @@ describe("agenthost sessions", () => {
     const table = await run("ls")
     expect(table.code).toBe(0)
     expect(table.stdout.split("\n")).toEqual([
-      "ID                          STATUS               AGENT    STARTED                   TITLE / WORK DIR",
-      `${a.id}  idle                 builtin  2026-01-01T00:00:00.000Z  fix the build`,
-      `${b.id}  awaiting_permission  builtin  2026-01-01T00:00:00.000Z  /work/b`,
+      "ID                          STATUS               AGENT    STARTED                   TODOS  TITLE / WORK DIR",
+      `${a.id}  idle                 builtin  2026-01-01T00:00:00.000Z  -      fix the build`,
+      `${b.id}  awaiting_permission  builtin  2026-01-01T00:00:00.000Z  -      /work/b`,
       "",
     ])
     const json = await run("ls", "--json")

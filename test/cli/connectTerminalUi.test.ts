@@ -89,4 +89,23 @@ describe("renderSessionTable", () => {
   it("says so when there are none", () => {
     expect(renderSessionTable([])).toBe("no sessions\n")
   })
+
+  it("summarizes each session's todo list as completed/total", () => {
+    const table = renderSessionTable([
+      {
+        id: "s_1",
+        title: "fix",
+        status: "busy",
+        agent: "builtin",
+        work_dir: "/w",
+        start_time: "2026-01-01T00:00:00.000Z",
+        todo_list: [
+          { content: "a", status: "completed" },
+          { content: "b", status: "in_progress" },
+          { content: "c", status: "pending" },
+        ],
+      } as never,
+    ])
+    expect(table.split("\n")[1]).toBe("s_1  busy    builtin  2026-01-01T00:00:00.000Z  1/3    fix")
+  })
 })

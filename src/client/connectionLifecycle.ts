@@ -138,6 +138,8 @@ export function machineConnectionLifecycle(observe?: ConnectionObserver): MakeCo
       }
     })
     const send = (event: ConnectionEvent) => {
+      // A connection that reached a final state takes nothing more (xstate would warn on every late socket event).
+      if (actor.getSnapshot().status !== "active") return
       actor.send(event)
       observe?.(event, actor.getSnapshot())
     }

@@ -22,6 +22,15 @@ function resolveZone(tz: string | undefined): string | null {
   return isValidTimeZone(zone) ? zone : null
 }
 
+/** The parsed schedule, its zone and its first run after `fromMs`; null when any of them does not exist. */
+function firstRunAfter(cron: string, fromMs: number, tz: string | undefined) {
+  const parsed = parseCronExpression(cron)
+  const zone = resolveZone(tz)
+  if (Result.isFailure(parsed) || zone === null) return null
+  const t1 = nextRunOfSchedule(parsed.success, fromMs, zone)
+  return t1 === null ? null : { schedule: parsed.success, zone, t1 }
+}
+
 /**
  * When a recurring task fires next: `t1 + min(jitterFrac(id) * recurringFrac * (t2 - t1), recurringCapMs)`,
  * with `t1`, `t2` the next two cron times after `fromMs` (pass `lastFiredAt ?? createdAt`). Never early,
@@ -41,12 +50,10 @@ export function jitteredNextCronRunMs(
   cfg: CronJitterConfig = DEFAULT_CRON_JITTER_CONFIG,
   tz?: string,
 ): number | null {
-  const parsed = parseCronExpression(cron)
-  const zone = resolveZone(tz)
-  if (Result.isFailure(parsed) || zone === null) return null
-  const t1 = nextRunOfSchedule(parsed.success, fromMs, zone)
-  if (t1 === null) return null
-  const t2 = nextRunOfSchedule(parsed.success, t1, zone)
+  const first = firstRunAfter(cron, fromMs, tz)
+  if (first === null) return null
+  const { schedule, zone, t1 } = first
+  const t2 = nextRunOfSchedule(schedule, t1, zone)
   // No following run means no interval to take a fraction of.
   if (t2 === null) return t1
   return t1 + Math.floor(Math.min(jitterFrac(taskId) * cfg.recurringFrac * (t2 - t1), cfg.recurringCapMs))
@@ -70,11 +77,9 @@ export function oneShotJitteredNextCronRunMs(
   cfg: CronJitterConfig = DEFAULT_CRON_JITTER_CONFIG,
   tz?: string,
 ): number | null {
-  const parsed = parseCronExpression(cron)
-  const zone = resolveZone(tz)
-  if (Result.isFailure(parsed) || zone === null) return null
-  const t1 = nextRunOfSchedule(parsed.success, fromMs, zone)
-  if (t1 === null) return null
+  const first = firstRunAfter(cron, fromMs, tz)
+  if (first === null) return null
+  const { zone, t1 } = first
   const localMinute = ((Math.floor((t1 + zoneSegmentAt(zone, t1).offset) / MINUTE) % 60) + 60) % 60
   if (localMinute % cfg.oneShotMinuteMod !== 0) return t1
   const lead = cfg.oneShotFloorMs + jitterFrac(taskId) * (cfg.oneShotMaxMs - cfg.oneShotFloorMs)

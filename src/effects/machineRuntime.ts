@@ -60,9 +60,14 @@ export interface StartOptions<D extends AnyMachineDefinition> {
 export interface MachineActor<D extends AnyMachineDefinition> extends ActorHandle {
   readonly definition: D
   readonly getSnapshot: () => SnapshotFrom<D["machine"]>
-  /** Called after every logged event (delayed ones included). Returns the unsubscribe function. */
+  /**
+   * Called after every event the machine processed (delayed ones included), right after the transition,
+   * with `ack`: the promise of its record's acknowledgement by the log. Whoever shows the outside world
+   * what happened should wait for `ack` first, so nothing seen can be lost by a crash. Returns the
+   * unsubscribe function.
+   */
   readonly subscribe: (
-    listener: (snapshot: SnapshotFrom<D["machine"]>, event: EventObject) => void,
+    listener: (snapshot: SnapshotFrom<D["machine"]>, event: EventObject, ack: Promise<LogRecord>) => void,
   ) => () => void
   /** True once the machine reached a final state (or was stopped). */
   readonly isDone: () => boolean
@@ -214,7 +219,9 @@ export function makeMachineRuntime(writer: LogWriter, options: MachineRuntimeOpt
     }
     const input = parsedInput.success
     const waiters = new Map<EventObject, Waiter>()
-    const listeners = new Set<(snapshot: SnapshotFrom<D["machine"]>, event: EventObject) => void>()
+    const listeners = new Set<
+      (snapshot: SnapshotFrom<D["machine"]>, event: EventObject, ack: Promise<LogRecord>) => void
+    >()
     let started: Promise<LogRecord> | undefined
     let stopped = false
     const contextDigest = makeContextDigester()
@@ -316,7 +323,7 @@ export function makeMachineRuntime(writer: LogWriter, options: MachineRuntimeOpt
       }
       for (const listener of listeners) {
         try {
-          listener(snapshot as SnapshotFrom<D["machine"]>, event)
+          listener(snapshot as SnapshotFrom<D["machine"]>, event, ack)
         } catch (error) {
           note(id, EFFECT_FAILED_CODE, `a listener of actor ${id} failed: ${messageOf(error)}`)
         }

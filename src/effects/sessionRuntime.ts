@@ -241,24 +241,35 @@ export async function startSessionRuntime(options: SessionRuntimeOptions): Promi
   })
   actorRef = actor
 
+  // `context` follows the machine, for diffing; `published` is what the outside sees, and moves only
+  // once the log acknowledged the record: a status or message a client saw survives a host crash.
   let context = actor.getSnapshot().context
+  let published: { readonly context: SessionContext; readonly value: unknown; readonly done: boolean } = {
+    context,
+    value: actor.getSnapshot().value,
+    done: actor.isDone(),
+  }
   let resolveDone: (info: SessionInfo) => void = () => {}
   const done = new Promise<SessionInfo>((resolve) => {
     resolveDone = resolve
   })
-  const info = (): SessionInfo => {
-    const snapshot = actor.getSnapshot()
-    return sessionInfoOf(snapshot.context, snapshot.value, history.length)
-  }
-  actor.subscribe((snapshot, event) => {
+  const info = (): SessionInfo => sessionInfoOf(published.context, published.value, history.length)
+  actor.subscribe((snapshot, event, ack) => {
     const entries = historyEntriesOf(context, event as SessionEvent, snapshot.context)
     context = snapshot.context
-    for (const entry of entries) {
-      const message = { ...entry, seq: history.length + 1 } as SeqMessage
-      history.push(message)
-      for (const listener of listeners) listener(message)
+    const publish = () => {
+      published = { context: snapshot.context, value: snapshot.value, done: snapshot.status === "done" }
+      for (const entry of entries) {
+        const message = { ...entry, seq: history.length + 1 } as SeqMessage
+        history.push(message)
+        for (const listener of listeners) listener(message)
+      }
+      if (published.done) resolveDone(info())
     }
-    if (snapshot.status === "done") resolveDone(info())
+    // Acknowledgements resolve in log order, so publishing in their reactions keeps the history in order.
+    // A failed append is published all the same (the log error is reported on its own path): hiding what
+    // the agent said would leave clients waiting on a session that went on without them.
+    ack.then(publish, publish)
   })
   attached = true
   for (const run of beforeAttach.splice(0)) run()
@@ -279,8 +290,8 @@ export async function startSessionRuntime(options: SessionRuntimeOptions): Promi
       return () => listeners.delete(live)
     },
     pendingPermissions() {
-      if (actor.isDone()) return []
-      const pending = actor.getSnapshot().context.pendingPermissions
+      if (published.done) return []
+      const pending = published.context.pendingPermissions
       return history.filter(
         (m) =>
           m.type === "control_request" &&
@@ -352,6 +363,6 @@ export async function startSessionRuntime(options: SessionRuntimeOptions): Promi
     },
     whenDone: () => done,
   }
-  if (actor.isDone()) resolveDone(info())
+  if (published.done) resolveDone(info())
   return handle
 }

@@ -444,6 +444,13 @@ export {
   type TaskFileEditor,
 } from "./scheduler/taskFileEditor.js"
 export { type HeapEntry, TimerHeap } from "./scheduler/timerHeap.js"
+export {
+  startTriggerScheduling,
+  TRIGGER_SCHEDULER_STREAM,
+  type TriggerScheduling,
+  type TriggerSchedulingOptions,
+  triggerTask,
+} from "./scheduler/triggerTasks.js"
 export { createSnapshotBundle, type SnapshotBundle } from "./teleport/bundle.js"
 export { type GitRemote, inspectRepository, type RepositoryInfo } from "./teleport/inspectRepository.js"
 export { type ImportOptions, importSessionChanges, type SessionImport } from "./teleport/pullBack.js"
@@ -478,14 +485,11 @@ export type {
 } from "./triggers/triggerLauncher.js"
 export { nextTriggerFireMs } from "./triggers/triggerNextFire.js"
 export {
-  MAX_TIMER_STEP_MS,
-  TriggerScheduler,
-  type TriggerSchedulerOptions,
-} from "./triggers/triggerScheduler.js"
-export {
   type FireOptions,
   type OpenTriggerStoreOptions,
   openTriggerStore,
+  type ScheduledSlot,
+  type SlotClaim,
   scopedTriggerStore,
   type TriggerListener,
   type TriggerStore,

@@ -9,16 +9,18 @@ import { logFilePath } from "../eventlog/fileEventLog.js"
 import type { HistoryRow } from "../scheduler/schedulerHistory.js"
 import { readSchedulerHistoryFile } from "../scheduler/schedulerHistory.js"
 import { canonicalProjectDir, schedulerStreamName } from "../scheduler/schedulerStream.js"
+import { TRIGGER_SCHEDULER_STREAM } from "../scheduler/triggerTasks.js"
 import { CliError, resolveHome } from "./cliCommand.js"
 import type { CronSubcommand } from "./cronCommand.js"
 
 const DETAIL_WIDTH = 100
 
-const HELP = `agenthost cron history [--project DIR] [--limit N] [--all] [--json] [--home DIR]
+const HELP = `agenthost cron history [--project DIR | --triggers] [--limit N] [--all] [--json] [--home DIR]
   What the host's scheduler did with the project's tasks, oldest first: every fire (and the session its prompt
   went to), miss after downtime, skip, expiry, removal and scheduler-lock decision. Read from
   <home>/logs/sched-<hash>.aglog, written by \`agenthost serve\` (docs/scheduler.md).
   --project DIR    the project (default: the current directory)
+  --triggers       the host's scheduled triggers instead (<home>/logs/sched-triggers.aglog; TASK is the trigger id)
   --limit N        only the last N rows
   --all            also machine starts and every computed next fire time
   --json           print { project, stream, log, rows: [{ seq, at, time, task, what, fire_at, session_id, detail }] }
@@ -67,6 +69,7 @@ export const cronHistorySubcommand: CronSubcommand = {
       strict: true,
       options: {
         project: { type: "string" },
+        triggers: { type: "boolean" },
         limit: { type: "string" },
         all: { type: "boolean" },
         json: { type: "boolean" },
@@ -81,17 +84,24 @@ export const cronHistorySubcommand: CronSubcommand = {
         usage(`--limit: expected a non-negative integer, got ${JSON.stringify(values.limit)}`)
       limit = Number(values.limit)
     }
-    const dir = resolve(io.cwd, values.project ?? ".")
-    let isDir = false
-    try {
-      isDir = statSync(dir).isDirectory()
-    } catch {
-      // Reported below.
-    }
-    if (!isDir) usage(`project directory ${dir} does not exist or is not a directory`)
-    const project = canonicalProjectDir(dir)
+    if (values.triggers === true && values.project !== undefined)
+      usage("--project and --triggers name different histories: give one")
     const home = resolveHome(values.home, io)
-    const stream = schedulerStreamName(project)
+    let project: string | null = null
+    let stream = TRIGGER_SCHEDULER_STREAM
+    if (values.triggers !== true) {
+      const dir = resolve(io.cwd, values.project ?? ".")
+      let isDir = false
+      try {
+        isDir = statSync(dir).isDirectory()
+      } catch {
+        // Reported below.
+      }
+      if (!isDir) usage(`project directory ${dir} does not exist or is not a directory`)
+      project = canonicalProjectDir(dir)
+      stream = schedulerStreamName(project)
+    }
+    const what = project ?? "the host's triggers"
     const log = logFilePath(join(home, "logs"), stream)
     const read = await Effect.runPromise(
       Effect.result(
@@ -104,7 +114,7 @@ export const cronHistorySubcommand: CronSubcommand = {
     if (Result.isFailure(read)) {
       if (read.failure.reason !== "NotFound") throw new CliError(read.failure.code, read.failure.message, 1)
       io.stderr.write(
-        `agenthost cron history: no scheduler history for ${project}: ${log} does not exist (no host with home ${home} has scheduled this project)\n`,
+        `agenthost cron history: no scheduler history for ${what}: ${log} does not exist (no host with home ${home} has scheduled ${project === null ? "a trigger" : "this project"})\n`,
       )
       if (values.json === true) io.stdout.write(`${JSON.stringify({ project, stream, log, rows: [] })}\n`)
       return 0
@@ -114,7 +124,7 @@ export const cronHistorySubcommand: CronSubcommand = {
       io.stdout.write(`${JSON.stringify({ project, stream, log, rows })}\n`)
       return 0
     }
-    if (rows.length === 0) io.stdout.write(`no scheduler history for ${project} yet (${log})\n`)
+    if (rows.length === 0) io.stdout.write(`no scheduler history for ${what} yet (${log})\n`)
     else io.stdout.write(`${render(rows, hostTimeZone())}\n`)
     return 0
   },

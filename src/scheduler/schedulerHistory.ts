@@ -60,8 +60,12 @@ type MutableRow = { -readonly [K in keyof HistoryRow]: HistoryRow[K] }
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-/** `cronTask:0a1b2c3d` and `cronTask:0a1b2c3d@s_…` (session-only) → `0a1b2c3d`. */
+/**
+ * `cronTask:0a1b2c3d` and `cronTask:0a1b2c3d@s_…` (session-only) → `0a1b2c3d`; a scheduled trigger's
+ * `trigger:trg_…` → its trigger id.
+ */
 function taskOfActor(actor: string | undefined): string | null {
+  if (actor?.startsWith("trigger:") === true) return actor.slice("trigger:".length)
   if (actor === undefined || !actor.startsWith("cronTask:")) return null
   const rest = actor.slice("cronTask:".length)
   const at = rest.indexOf("@")
@@ -121,7 +125,7 @@ export function makeHistoryFolder(options: HistoryOptions = {}) {
       push(
         record,
         {
-          task: str(data.taskId) ?? taskOfActor(body.actor),
+          task: taskOfActor(body.actor) ?? str(data.taskId),
           what: data.missed === true ? "missed" : "fired",
           fire_at: fireAt === null ? null : iso(fireAt),
           fire_at_ms: fireAt,
@@ -213,7 +217,7 @@ export function makeHistoryFolder(options: HistoryOptions = {}) {
       push(
         record,
         {
-          task: str(data.taskId) ?? taskOfActor(body.actor),
+          task: taskOfActor(body.actor) ?? str(data.taskId),
           what,
           fire_at: null,
           fire_at_ms: null,

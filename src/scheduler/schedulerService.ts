@@ -21,6 +21,7 @@ import type { ServerConfig } from "../server/config.js"
 import type { HomeLayout } from "../server/home.js"
 import type { SessionManager } from "../server/sessionManager.js"
 import { isFinalStatus, makeSessionGate } from "../server/sessionPolicy.js"
+import type { TriggerStore } from "../triggers/triggerStore.js"
 import { type HeapClock, makeHeapClock } from "./heapClock.js"
 import {
   type FirePrompt,
@@ -39,6 +40,7 @@ import {
 import { SchedulerError } from "./schedulerError.js"
 import { type HistoryOptions, readSchedulerHistoryFile, type SchedulerHistory } from "./schedulerHistory.js"
 import { canonicalProjectDir, schedulerStreamName } from "./schedulerStream.js"
+import { startTriggerScheduling, TRIGGER_SCHEDULER_STREAM, type TriggerScheduling } from "./triggerTasks.js"
 
 /** How often `<home>/cron.json` and the project registry are re-read (a cheap stat and read). */
 export const DEFAULT_CONFIG_POLL_MS = 2_000
@@ -90,6 +92,15 @@ export interface SchedulerService {
   readonly reloadConfig: () => Promise<Result.Result<SchedulerConfig, SchedulerError>>
   /** The history of a project's scheduler stream (empty when there is none yet). */
   readonly history: (dir: string, options?: HistoryOptions) => Promise<SchedulerHistory>
+  /**
+   * Schedules the host's triggers (docs/triggers.md) on this scheduler's timer and jitter, on the
+   * `sched-triggers` stream. One store per service; a second call returns the first scheduling.
+   */
+  readonly scheduleTriggers: (store: TriggerStore) => Promise<TriggerScheduling>
+  /** The scheduled triggers, once {@link scheduleTriggers} ran. */
+  readonly triggers: () => TriggerScheduling | undefined
+  /** The history of the triggers' scheduler stream (empty when there is none yet). */
+  readonly triggerHistory: (options?: HistoryOptions) => Promise<SchedulerHistory>
   /** Session-only tasks of this host's sessions (SPEC §7): add with `sessionTasks.forSession(id).add(...)`. */
   readonly sessionTasks: SessionTaskStore
   /** Schedules the session-only tasks of a session (fired into it), on the stream of its work directory. */
@@ -167,6 +178,8 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
     return handle.id
   }
 
+  let triggerStarting: Promise<TriggerScheduling> | undefined
+  let triggerScheduling: TriggerScheduling | undefined
   const schedulers = new Map<string, Promise<ProjectScheduler>>()
   /** The started ones, for synchronous lookups. */
   const resolved = new Map<string, ProjectScheduler>()
@@ -220,6 +233,7 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
   const applyJitter = (next: CronJitterConfig) => {
     jitter = next
     for (const s of resolved.values()) s.setJitterConfig(next)
+    triggerScheduling?.reconfigure(next)
   }
 
   const reloadConfig = async (): Promise<Result.Result<SchedulerConfig, SchedulerError>> => {
@@ -265,6 +279,19 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
   }
   if (pollMs > 0) pollTimer = clock.setTimeout(poll, pollMs)
 
+  const readHistory = async (
+    stream: string,
+    project: string | null,
+    historyOptions: HistoryOptions | undefined,
+  ): Promise<SchedulerHistory> => {
+    const path = logFilePath(home.logsDir, stream)
+    const read = await Effect.runPromise(Effect.result(readSchedulerHistoryFile(path, historyOptions)))
+    if (Result.isSuccess(read)) return read.success
+    const error: EventLogError = read.failure
+    if (error.reason === "NotFound") return { stream, project, rows: [] }
+    throw error
+  }
+
   const all = async () =>
     (await Promise.all([...schedulers.values()].map((s) => s.catch(() => undefined)))).filter(
       (s): s is ProjectScheduler => s !== undefined,
@@ -289,15 +316,28 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
       return next
     },
     reloadConfig,
-    history: async (dir, historyOptions) => {
-      const stream = schedulerStreamName(dir)
-      const path = logFilePath(home.logsDir, stream)
-      const read = await Effect.runPromise(Effect.result(readSchedulerHistoryFile(path, historyOptions)))
-      if (Result.isSuccess(read)) return read.success
-      const error: EventLogError = read.failure
-      if (error.reason === "NotFound") return { stream, project: canonicalProjectDir(dir), rows: [] }
-      throw error
+    history: (dir, historyOptions) =>
+      readHistory(schedulerStreamName(dir), canonicalProjectDir(dir), historyOptions),
+    scheduleTriggers: (store) => {
+      if (closed)
+        return Promise.reject(new SchedulerError({ reason: "Closed", message: "the scheduler is shut down" }))
+      triggerStarting ??= startTriggerScheduling({
+        store,
+        eventLog,
+        clock,
+        timers,
+        zone,
+        jitter: () => jitter,
+        ...(options.durability === undefined ? {} : { durability: options.durability }),
+        ...(options.log === undefined ? {} : { onDiagnostic: options.log }),
+      }).then((scheduling) => {
+        triggerScheduling = scheduling
+        return scheduling
+      })
+      return triggerStarting
     },
+    triggers: () => triggerScheduling,
+    triggerHistory: (historyOptions) => readHistory(TRIGGER_SCHEDULER_STREAM, null, historyOptions),
     sessionTasks,
     trackSession: async (sessionId, workDir) => {
       if (sessionsTracked.has(sessionId)) return
@@ -313,12 +353,14 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
     },
     settle: async () => {
       for (const s of await all()) await s.settle()
+      await triggerScheduling?.settle()
     },
     close: async () => {
       if (closed) return
       closed = true
       if (pollTimer !== undefined) clock.clearTimeout(pollTimer)
       for (const s of await all()) await s.close()
+      await (await triggerStarting?.catch(() => undefined))?.close()
       timers.clear()
     },
   }

@@ -16,12 +16,20 @@ import type { ClaimOutcome, ClaimRequest } from "./taskFileEditor.js"
 
 type CronTaskActor = MachineActor<typeof cronTaskMachineDefinition>
 
+/**
+ * A task as an armory takes it: a {@link ScheduledTask}, optionally with its own zone (a trigger's `tz`);
+ * without one the armory's zone applies.
+ */
+export interface ArmoryTask extends ScheduledTask {
+  readonly zone?: string
+}
+
 /** Where an armory's tasks live and where their prompts go. */
 export interface ArmoryBackend {
   /** Records the fire before anything is handed over (a compare-and-set for durable tasks). */
   readonly claim: (request: ClaimRequest) => Promise<ClaimOutcome>
   /** Hands the prompt over; resolves with the session it went to. */
-  readonly deliver: (task: ScheduledTask, fire: FirePromptParams) => Promise<string>
+  readonly deliver: (task: ArmoryTask, fire: FirePromptParams) => Promise<string>
   /** Removes the task for good; false when it was gone already. */
   readonly remove: (taskId: string, reason: CronTaskEndKind) => Promise<boolean>
 }
@@ -32,6 +40,7 @@ export interface TaskArmoryOptions {
   readonly runtime: MachineRuntime
   /** Time of the answers to `computeNextFire`. */
   readonly clock: ClockShape
+  /** Zone of the tasks' cron expressions, unless a task names its own. */
   readonly zone: string
   readonly jitter: () => CronJitterConfig
   readonly backend: ArmoryBackend
@@ -49,7 +58,7 @@ export interface TaskArmory {
    * Makes the armed set match `tasks`: new ones get a machine, removed ones `cronTask.deleted`, changed
    * ones (cron, prompt, flags, createdAt) a fresh machine. A `lastFiredAt` that moved is not a change.
    */
-  readonly sync: (tasks: ReadonlyArray<ScheduledTask>) => void
+  readonly sync: (tasks: ReadonlyArray<ArmoryTask>) => void
   /** Stops every machine (no event: the tasks are not over, this scheduler just stops driving them). */
   readonly disarm: () => number
   /** Sends `cronTask.configChanged` to every running machine. */
@@ -68,7 +77,7 @@ interface PendingFire {
 }
 
 interface Armed {
-  readonly task: ScheduledTask
+  readonly task: ArmoryTask
   readonly actorId: string
   actor: CronTaskActor | undefined
   /** Removed (or replaced) before its machine finished starting: stop it once it has. */
@@ -95,9 +104,10 @@ const codeOf = (error: unknown): string | undefined => {
 }
 
 /** Same task for scheduling purposes: everything but `lastFiredAt`. */
-function sameDefinition(a: ScheduledTask, b: ScheduledTask): boolean {
+function sameDefinition(a: ArmoryTask, b: ArmoryTask): boolean {
   return (
     a.cron === b.cron &&
+    a.zone === b.zone &&
     a.prompt === b.prompt &&
     a.createdAt === b.createdAt &&
     (a.recurring === true) === (b.recurring === true) &&
@@ -134,7 +144,7 @@ export function makeTaskArmory(options: TaskArmoryOptions): TaskArmory {
   const { runtime, clock, backend } = options
   const entries = new Map<string, Armed>()
   /** Tasks waiting for their machine, armed a slice per event-loop turn. */
-  const queued = new Map<string, ScheduledTask>()
+  const queued = new Map<string, ArmoryTask>()
   let draining = false
   /** Entries whose machine is starting, by actor id: their first effect binds the handle. */
   const starting = new Map<string, Armed>()
@@ -175,6 +185,7 @@ export function makeTaskArmory(options: TaskArmoryOptions): TaskArmory {
         base: pending.base,
         lastFiredAt: pending.lastFiredAt ?? params.fireAt,
         oneShot: entry.task.recurring !== true,
+        fireAt: params.fireAt,
       })
     } catch (error) {
       const code = codeOf(error)
@@ -227,7 +238,7 @@ export function makeTaskArmory(options: TaskArmoryOptions): TaskArmory {
         planNextFire({
           params,
           now,
-          zone: options.zone,
+          zone: entry.task.zone ?? options.zone,
           createdAt: entry.task.createdAt,
           permanent: entry.task.permanent === true,
           ...(entry.task.lastFiredAt === undefined ? {} : { lastFiredAt: entry.task.lastFiredAt }),
@@ -267,7 +278,7 @@ export function makeTaskArmory(options: TaskArmoryOptions): TaskArmory {
     },
   }
 
-  const start = (task: ScheduledTask) => {
+  const start = (task: ArmoryTask) => {
     const actorId = options.actorId(task.id)
     const entry: Armed = {
       task,

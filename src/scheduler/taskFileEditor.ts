@@ -27,6 +27,8 @@ export interface ClaimRequest {
   readonly lastFiredAt: number
   /** One-shot tasks fire once: any recorded `lastFiredAt` means they fired. */
   readonly oneShot: boolean
+  /** The occurrence's jittered fire time (for the record; the file does not keep it). */
+  readonly fireAt?: number
 }
 
 /** How a claim ended. */

@@ -7,7 +7,6 @@ import { EventLog } from "../eventlog/eventLog.js"
 import { fileEventLogLayer } from "../eventlog/fileEventLog.js"
 import { createSchedulerService, type SchedulerService } from "../scheduler/schedulerService.js"
 import { type BundleStore, makeBundleStore } from "../teleport/bundleStore.js"
-import { TriggerScheduler } from "../triggers/triggerScheduler.js"
 import { openTriggerStore, type TriggerStore } from "../triggers/triggerStore.js"
 import type { ServerConfig } from "./config.js"
 import type { PreparedHome } from "./home.js"
@@ -86,13 +85,11 @@ export async function startHost(options: StartHostOptions): Promise<Host> {
     routes: [bundlesRoutes({ bundles }), hostRoutes(), triggersRoutes(triggers), cronRoutes(scheduler)],
     ...(options.log === undefined ? {} : { log: options.log }),
   })
-  const triggerScheduler = new TriggerScheduler({ store: triggers, clock })
-  triggerScheduler.start()
+  // Scheduled triggers fire through the cron scheduler: its timer heap, jitter and history.
+  await scheduler.scheduleTriggers(triggers)
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
-      triggerScheduler.stop()
-      await triggerScheduler.whenIdle()
       await scheduler.close()
       await server.close()
       await triggers.close()

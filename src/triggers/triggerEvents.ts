@@ -14,6 +14,7 @@ export const TRIGGER_EVENT = {
   runStarted: "trigger.runStarted",
   runNotStarted: "trigger.runNotStarted",
   runFinished: "trigger.runFinished",
+  slotClaimed: "trigger.slotClaimed",
 } as const
 
 /** `actor` of every trigger record: the store is one logical actor over the `triggers` stream. */
@@ -92,6 +93,19 @@ const TriggerRunFinished = Schema.Struct({
   detail: Schema.optionalKey(Schema.String),
 })
 
+/**
+ * The scheduler took a scheduled slot of the trigger, before starting its run: `schedule_from` moves to
+ * `fired_at` first, so a crash between the claim and the run's start loses that run rather than firing it
+ * twice (the task file's `lastFiredAt` compare-and-set, for triggers).
+ */
+const TriggerSlotClaimed = Schema.Struct({
+  type: Schema.Literal(TRIGGER_EVENT.slotClaimed),
+  id: Schema.String,
+  fired_at: Schema.Finite,
+  /** The slot's jittered fire time (earlier than `fired_at` for a fire missed while no host ran). */
+  due_at: Schema.Finite,
+})
+
 /** Every trigger event, as stored in the log (the `data` of a `note` record whose `code` is its type). */
 export const TriggerEventSchema = Schema.Union([
   TriggerCreated,
@@ -100,6 +114,7 @@ export const TriggerEventSchema = Schema.Union([
   TriggerRunStarted,
   TriggerRunNotStarted,
   TriggerRunFinished,
+  TriggerSlotClaimed,
 ])
 
 /** Any trigger event. */
@@ -116,6 +131,8 @@ export type TriggerRunStartedEvent = typeof TriggerRunStarted.Type
 export type TriggerRunNotStartedEvent = typeof TriggerRunNotStarted.Type
 /** A running run's session ended (or the host stopped). */
 export type TriggerRunFinishedEvent = typeof TriggerRunFinished.Type
+/** The scheduler claimed a scheduled slot. */
+export type TriggerSlotClaimedEvent = typeof TriggerSlotClaimed.Type
 
 const MEMBERS = [
   TriggerCreated,
@@ -124,6 +141,7 @@ const MEMBERS = [
   TriggerRunStarted,
   TriggerRunNotStarted,
   TriggerRunFinished,
+  TriggerSlotClaimed,
 ] as const
 
 /**
@@ -149,6 +167,8 @@ function describe(event: TriggerEvent): string {
       return `run ${event.run_id} of trigger ${event.id} (${event.reason}) ${event.status}: ${event.error.code}`
     case TRIGGER_EVENT.runFinished:
       return `run ${event.run_id} of trigger ${event.id} ${event.status}`
+    case TRIGGER_EVENT.slotClaimed:
+      return `trigger ${event.id}: scheduled slot due ${new Date(event.due_at).toISOString()} claimed`
   }
 }
 

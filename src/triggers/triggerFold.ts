@@ -94,6 +94,12 @@ export function evolveTriggers(
       state.set(event.id, withRun(t, run, historyLimit))
       return state
     }
+    case TRIGGER_EVENT.slotClaimed: {
+      const t = state.get(event.id)
+      if (t === undefined) return state
+      state.set(event.id, { ...t, schedule_from: Math.max(t.schedule_from, event.fired_at) })
+      return state
+    }
     case TRIGGER_EVENT.runFinished: {
       const t = state.get(event.id)
       const index = t?.history.findIndex((r) => r.run_id === event.run_id) ?? -1

@@ -23,6 +23,7 @@ import {
   type Trigger,
   type TriggerChanges,
   type TriggerRun,
+  triggerJitterId,
 } from "./triggerTypes.js"
 
 /** Options of {@link scopedTriggerStore} and {@link openTriggerStore}. */
@@ -51,6 +52,22 @@ export interface FireOptions {
   /** Runs a paused trigger anyway (manual runs only; a paused trigger's scheduled fires are skipped). */
   readonly force?: boolean
 }
+
+/** A scheduled slot the scheduler wants to fire (see {@link TriggerStore.claimScheduledSlot}). */
+export interface ScheduledSlot {
+  /** The `schedule_from` the slot was computed from. */
+  readonly base: number
+  /** When it fires (the clock's now); becomes `schedule_from`. */
+  readonly firedAt: number
+  /** The slot's jittered time. */
+  readonly dueAt: number
+}
+
+/** What became of a claim. */
+export type SlotClaim =
+  | { readonly kind: "claimed"; readonly trigger: Trigger }
+  | { readonly kind: "gone" }
+  | { readonly kind: "alreadyFired"; readonly scheduleFrom: number }
 
 /** What changed, for subscribers: the event and the trigger after it (undefined once deleted). */
 export type TriggerListener = (event: TriggerEvent, trigger: Trigger | undefined) => void
@@ -83,6 +100,13 @@ export interface TriggerStore {
    *   error, a scheduled one resolves with the failed run (the scheduler has no one to tell).
    */
   fireTrigger(id: string, firedAt: number, reason: RunReason, options?: FireOptions): Promise<TriggerRun>
+  /**
+   * Claims a scheduled slot before its run starts (the scheduler's compare-and-set): records
+   * `trigger.slotClaimed`, moving `schedule_from` to `firedAt`, unless the trigger is gone, paused or
+   * unscheduled (`gone`), or its `schedule_from` moved past `base` — the time the slot was computed from —
+   * since (`alreadyFired`: another fire or a change of schedule took it).
+   */
+  claimScheduledSlot(id: string, slot: ScheduledSlot): Promise<SlotClaim>
   /** Sets the launcher used when `fireTrigger` gets none (the server's routes bind the session gate). */
   bindLauncher(launcher: TriggerLauncher): void
   /** Calls `listener` after every applied event. Returns the unsubscribe function. */
@@ -160,8 +184,10 @@ class EventSourcedTriggerStore implements TriggerStore {
     return this.exclusive(async () => {
       const invalid = validateNewTrigger(input)
       if (invalid !== undefined) throw invalid
+      // Unique on the jitter id too: the scheduler arms a trigger as a cron task of that id.
+      const jitterIds = new Set(this.list().map((t) => triggerJitterId(t.id)))
       let id = this.newTriggerId()
-      while (this.state.has(id)) id = this.newTriggerId()
+      while (this.state.has(id) || jitterIds.has(triggerJitterId(id))) id = this.newTriggerId()
       await this.commit({
         type: TRIGGER_EVENT.created,
         trigger: {
@@ -201,6 +227,17 @@ class EventSourcedTriggerStore implements TriggerStore {
       const current = this.require(id)
       await this.commit({ type: TRIGGER_EVENT.deleted, id, deleted_at: this.options.clock.now() })
       return current
+    })
+  }
+
+  claimScheduledSlot(id: string, slot: ScheduledSlot): Promise<SlotClaim> {
+    return this.exclusive(async (): Promise<SlotClaim> => {
+      const trigger = this.state.get(id)
+      if (trigger === undefined || !trigger.enabled || trigger.schedule === null) return { kind: "gone" }
+      if (trigger.schedule_from > slot.base)
+        return { kind: "alreadyFired", scheduleFrom: trigger.schedule_from }
+      await this.commit({ type: TRIGGER_EVENT.slotClaimed, id, fired_at: slot.firedAt, due_at: slot.dueAt })
+      return { kind: "claimed", trigger: this.state.get(id) as Trigger }
     })
   }
 

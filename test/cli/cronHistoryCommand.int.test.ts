@@ -21,11 +21,14 @@ import { DEFAULT_CRON_JITTER_CONFIG } from "../../src/cron/jitterConfig.js"
 import { taskFilePath } from "../../src/cron/taskFile.js"
 import { hostTimeZone } from "../../src/cron/zoneOffset.js"
 import { fileEventLogLayer } from "../../src/eventlog/fileEventLog.js"
+import { makeHeapClock } from "../../src/scheduler/heapClock.js"
 import { startProjectScheduler } from "../../src/scheduler/projectScheduler.js"
 import { createSchedulerService, type SchedulerService } from "../../src/scheduler/schedulerService.js"
+import { startTriggerScheduling } from "../../src/scheduler/triggerTasks.js"
 import { defaultServerConfig } from "../../src/server/config.js"
 import { homeLayout } from "../../src/server/home.js"
 import { FakeSessionManager } from "../support/fakeSessionHandle.js"
+import { memoryStore } from "../triggers/triggerHarness.js"
 
 const repo = resolve(import.meta.dirname, "../..")
 const bin = resolve(repo, "bin/agenthost.js")
@@ -99,6 +102,46 @@ describe("agenthost cron history", () => {
     const parsed = JSON.parse(json.out())
     expect(parsed.project).toBe(project)
     expect(parsed.rows.map((r: { what: string }) => r.what)).toEqual(["disarmed", "lock"])
+  })
+
+  it("--triggers prints the scheduled triggers' rows, the trigger id as TASK", async () => {
+    const { store, clock, launcher } = await memoryStore({ hex: ["80000000", "00000001"] })
+    const timers = makeHeapClock(clock)
+    const scheduling = await startTriggerScheduling({
+      store,
+      eventLog: fileEventLogLayer({ dir: join(home, "logs") }),
+      clock,
+      timers,
+      zone: "UTC",
+      jitter: () => DEFAULT_CRON_JITTER_CONFIG,
+    })
+    const t = await store.create({
+      name: "t",
+      prompt: "p",
+      project: { work_dir: project },
+      agent: "builtin",
+      schedule: { cron: "*/5 * * * *", tz: "UTC" },
+    })
+    await scheduling.settle()
+    clock.advanceTo(clock.nextDue() as number)
+    await scheduling.settle()
+    await store.settled()
+    await scheduling.close()
+    await store.close()
+    timers.clear()
+    expect(launcher.calls).toHaveLength(1)
+
+    const table = io()
+    expect(await cronHistorySubcommand.run(["--home", home, "--triggers"], table)).toBe(0)
+    const fired = table
+      .out()
+      .split("\n")
+      .filter((l) => / fired /.test(l))
+    expect(fired).toHaveLength(1)
+    expect(fired[0]).toContain(`${t.id}  fired     s_000000000000000000000001`)
+    await expect(
+      cronHistorySubcommand.run(["--home", home, "--triggers", "--project", project], io()),
+    ).rejects.toMatchObject({ code: "AGH_CLI_USAGE" })
   })
 
   it("says so when the host never scheduled the project, and refuses bad flags", async () => {

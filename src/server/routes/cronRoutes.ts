@@ -117,7 +117,8 @@ const JitterDoc = Schema.Struct({
 }).annotate({ identifier: "CronJitterConfig" })
 
 const HistoryDoc = Schema.Struct({
-  project: Schema.String,
+  /** Null for the triggers' history. */
+  project: Schema.NullOr(Schema.String),
   stream: Schema.String,
   rows: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)),
 }).annotate({ identifier: "CronHistory" })
@@ -371,11 +372,18 @@ export function cronRoutes(scheduler: SchedulerService): RouteModule {
         method: "GET",
         path: "/cron/history",
         doc: {
-          summary: "A project's scheduler history",
-          description: "Every fire (with its session), miss, skip, expiry and lock decision, oldest first.",
+          summary: "A project's scheduler history, or the scheduled triggers'",
+          description:
+            "Every fire (with its session), miss, skip, expiry and lock decision, oldest first. `triggers=true` " +
+            "instead of `project`: the host's scheduled triggers (`task` is the trigger id).",
           tags: TAGS,
           query: [
-            projectQuery(true),
+            projectQuery(false),
+            {
+              name: "triggers",
+              description: "`true`: the history of the host's scheduled triggers (no `project`)",
+              schema: Schema.String,
+            },
             { name: "limit", description: "Only the last N rows", schema: NonNegativeIntDoc },
             {
               name: "all",
@@ -389,12 +397,23 @@ export function cronRoutes(scheduler: SchedulerService): RouteModule {
           },
         },
         handle: async ({ query }) => {
-          const dir = await admitProject(context, requireProject(query))
           const limit = parseLimit(query)
-          const history = await scheduler.history(dir, {
+          const historyOptions = {
             ...(limit === undefined ? {} : { limit }),
             all: query.get("all") === "true",
-          })
+          }
+          if (query.get("triggers") === "true") {
+            if (projectParam(query) !== undefined) {
+              throw new ServerError({
+                reason: "BadRequest",
+                message: `query parameters "project" and "triggers" name different histories: give one`,
+              })
+            }
+            const history = await scheduler.triggerHistory(historyOptions)
+            return { status: 200, body: { project: null, stream: history.stream, rows: history.rows } }
+          }
+          const dir = await admitProject(context, requireProject(query))
+          const history = await scheduler.history(dir, historyOptions)
           return {
             status: 200,
             body: { project: history.project ?? dir, stream: history.stream, rows: history.rows },

@@ -7,6 +7,7 @@ import { EventLog } from "../eventlog/eventLog.js"
 import { fileEventLogLayer } from "../eventlog/fileEventLog.js"
 import { createSchedulerService, type SchedulerService } from "../scheduler/schedulerService.js"
 import { type BundleStore, makeBundleStore } from "../teleport/bundleStore.js"
+import { makeTriggerRepositories } from "../triggers/triggerRepository.js"
 import { openTriggerStore, type TriggerStore } from "../triggers/triggerStore.js"
 import type { ServerConfig } from "./config.js"
 import type { PreparedHome } from "./home.js"
@@ -82,7 +83,17 @@ export async function startHost(options: StartHostOptions): Promise<Host> {
     clock,
     // Building the trigger routes connects the store to the server's session gate, so scheduled runs pass
     // the same policy checks as manual ones.
-    routes: [bundlesRoutes({ bundles }), hostRoutes(), triggersRoutes(triggers), cronRoutes(scheduler)],
+    // Repository projects of triggers clone into the first work root, from repositories inside the roots.
+    routes: [
+      bundlesRoutes({ bundles }),
+      hostRoutes(),
+      triggersRoutes(triggers, {
+        repositories: makeTriggerRepositories({ workRoots: config.work_roots }),
+        // next_run_at with the jitter in force (cron.json, POST /cron/config), as the scheduler arms it.
+        jitter: () => scheduler.jitter(),
+      }),
+      cronRoutes(scheduler),
+    ],
     ...(options.log === undefined ? {} : { log: options.log }),
   })
   // Scheduled triggers fire through the cron scheduler: its timer heap, jitter and history.

@@ -166,7 +166,8 @@ const restoreFromClone = Effect.fnUntraced(function* (
       [0, 1],
     )
     if (remoteBranch.exitCode === 0 && !ref.startsWith("-")) {
-      yield* run(["checkout", "-q", "-b", ref, "--track", `origin/${ref}`])
+      // -B: when `ref` is the source's default branch, the clone has already made that local branch.
+      yield* run(["checkout", "-q", "-B", ref, "--track", `origin/${ref}`])
     } else {
       const commit = yield* run(
         ["rev-parse", "--verify", "-q", "--end-of-options", `${ref}^{commit}`],

@@ -82,6 +82,14 @@ describe("a scheduled trigger on a running host", () => {
     const fired = (cron.json.rows as ReadonlyArray<Record<string, unknown>>).filter((r) => r.what === "fired")
     expect(fired.map((r) => [r.task, r.session_id])).toEqual([[id, sessionId]])
 
+    // A jitter change reschedules the trigger, and next_run_at shows the time it is armed for.
+    const before = host.scheduler.triggers()?.armedFireAt(id) as number
+    expect((await api("POST", "/cron/config", { recurringFrac: 0.2 })).status).toBe(200)
+    await settle()
+    const after = host.scheduler.triggers()?.armedFireAt(id) as number
+    expect(after).toBeGreaterThan(before)
+    expect(Date.parse((await api("GET", `/v1/code/triggers/${id}`)).json.next_run_at as string)).toBe(after)
+
     const both = await api("GET", `/cron/history?triggers=true&project=${encodeURIComponent(project)}`)
     expect(both.status).toBe(400)
     expect((both.json.error as { code: string }).code).toBe("AGH_BAD_REQUEST")

@@ -206,6 +206,18 @@ describe("prepareWorkspace by cloning", () => {
       prepareWorkspace({ source: { cloneUrl: repo, ref: "main" }, workRoot: workRoot(), sessionId: "c_2" }),
     )
     expect(onMain).toMatchObject({ branch: "main", headSha: fx.git(repo, "rev-parse", "main") })
+    // The source's own HEAD branch, which the clone has already made locally.
+    const onDefault = await fx.run(
+      prepareWorkspace({
+        source: { cloneUrl: repo, ref: "feature/x" },
+        workRoot: workRoot(),
+        sessionId: "c_5",
+      }),
+    )
+    expect(onDefault).toMatchObject({ branch: "feature/x", headSha: fx.git(repo, "rev-parse", "HEAD") })
+    expect(fx.git(onDefault.workDir, "rev-parse", "--abbrev-ref", "feature/x@{upstream}")).toBe(
+      "origin/feature/x",
+    )
     const missing = (await fx.fail(
       prepareWorkspace({ source: { cloneUrl: repo, ref: "nope" }, workRoot: workRoot(), sessionId: "c_3" }),
     )) as TeleportError
@@ -218,7 +230,7 @@ describe("prepareWorkspace by cloning", () => {
       }),
     )) as TeleportError
     expect(unreachable.code).toBe("AGH_GIT_REMOTE_UNREACHABLE")
-    expect(fs.readdirSync(workRoot()).sort()).toEqual(["c_1", "c_2"])
+    expect(fs.readdirSync(workRoot()).sort()).toEqual(["c_1", "c_2", "c_5"])
   })
 })
 

@@ -18,6 +18,7 @@ Options:
   --home DIR    host state directory (default $AGENTHOST_HOME or ~/.agenthost)
 
 Stops on SIGTERM or SIGINT: closes client connections (1001), ends the sessions, flushes logs.
+SIGHUP re-reads <home>/cron.json (jitter settings, scheduled projects) at once; the host also polls it.
 `
 
 function parsePort(value: string): number {
@@ -85,12 +86,25 @@ async function run(args: ReadonlyArray<string>, io: CliIo): Promise<number> {
     throw error
   }
   const stopped = untilSignal()
+  // A daemon's reload signal: cron.json now, rather than at the next poll. An invalid file is refused and
+  // the settings in force stay (the scheduler says why on stderr).
+  const reload = () => {
+    void host.scheduler.reloadConfig().then((result) => {
+      io.stderr.write(
+        result._tag === "Success"
+          ? `agenthost serve: SIGHUP: reloaded ${host.scheduler.configPath}\n`
+          : `agenthost serve: SIGHUP: kept the settings in force: ${result.failure.message}\n`,
+      )
+    })
+  }
+  process.on("SIGHUP", reload)
   io.stdout.write(
     `agenthost serve: listening on ${url}\n` +
       `  token file: ${tokenPath} (clients send it as "Authorization: Bearer <token>")\n` +
       `  home: ${homeDir}\n`,
   )
   const signal = await stopped
+  process.off("SIGHUP", reload)
   io.stderr.write(`agenthost serve: ${signal}: shutting down\n`)
   await host.close()
   io.stderr.write("agenthost serve: stopped\n")

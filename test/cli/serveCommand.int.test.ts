@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process"
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { type AddressInfo, createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -105,6 +105,42 @@ describe("agenthost serve (built CLI)", () => {
     served.child.kill("SIGINT")
     expect((await served.exited).code).toBe(0)
     expect(Date.now() - started).toBeLessThan(5_000)
+  })
+
+  it("re-reads cron.json on SIGHUP, and keeps the settings in force when it is invalid", async () => {
+    base = mkdtempSync(join(tmpdir(), "agh-serve-"))
+    const home = join(base, "home")
+    const served = await serve(["--home", home, "--port", "0"])
+    running = served.child
+    const token = readFileSync(join(home, "token"), "utf8").trim()
+    const jitter = async () =>
+      (
+        (await (
+          await fetch(`${served.url}/cron/config`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { jitter: { recurringFrac: number } }
+      ).jitter.recurringFrac
+    // Resolves on the stderr chunk that completes `text` (the process's own output, no timer).
+    const stderrShows = (text: string) =>
+      new Promise<void>((resolve) => {
+        const check = () => {
+          if (!served.stderr().includes(text)) return
+          served.child.stderr?.off("data", check)
+          resolve()
+        }
+        served.child.stderr?.on("data", check)
+        check()
+      })
+    expect(await jitter()).toBe(0.1)
+    writeFileSync(join(home, "cron.json"), JSON.stringify({ jitter: { recurringFrac: 0.25 } }))
+    served.child.kill("SIGHUP")
+    await stderrShows("SIGHUP: reloaded")
+    expect(await jitter()).toBe(0.25)
+    writeFileSync(join(home, "cron.json"), JSON.stringify({ jitter: { recurringFrac: 7 } }))
+    served.child.kill("SIGHUP")
+    await stderrShows("SIGHUP: kept the settings in force")
+    expect(await jitter()).toBe(0.25)
+    served.child.kill("SIGTERM")
+    expect((await served.exited).code).toBe(0)
   })
 
   it("refuses to start with an insecure token file, naming it", async () => {

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { CodedError } from "../errors/codedError.js"
 /**
  * Whose git this is:
  * - `user`: the user's own repository on their machine. Their configuration, ignore files, filters and
@@ -43,20 +43,13 @@ export const GIT_ERROR_CODES: Readonly<Record<GitErrorReason, string>> = {
 }
 
 /** A git command that could not run, or exited with a code the caller did not expect. */
-export class GitError extends Data.TaggedError("GitError")<{
-  readonly reason: GitErrorReason
-  readonly message: string
+export class GitError extends CodedError("GitError", GIT_ERROR_CODES)<{
   /** The arguments as the caller gave them (without the isolation's `-c` options). */
   readonly args: ReadonlyArray<string>
   readonly cwd: string
   readonly exitCode?: number
   readonly stderr?: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return GIT_ERROR_CODES[this.reason]
-  }
-}
+}> {}
 
 /** The git port: run one git command with an argument array (never a shell). */
 export interface GitShape {

@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why a scheduler-lock operation failed. Each reason has one stable code (docs/errors.md). */
 export type SchedulerLockErrorReason = "Held" | "Io" | "Invalid"
 
@@ -13,17 +13,10 @@ export const SCHEDULER_LOCK_ERROR_CODES: Readonly<Record<SchedulerLockErrorReaso
  * A scheduler-lock failure. `Held` is also carried, not thrown, by a refused acquisition so callers can
  * print it; `Io` names the file and the operation that failed.
  */
-export class SchedulerLockError extends Data.TaggedError("SchedulerLockError")<{
-  readonly reason: SchedulerLockErrorReason
-  readonly message: string
+export class SchedulerLockError extends CodedError("SchedulerLockError", SCHEDULER_LOCK_ERROR_CODES)<{
   /** The lock (or helper) file the error is about. */
   readonly path: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return SCHEDULER_LOCK_ERROR_CODES[this.reason]
-  }
-}
+}> {}
 
 function pad2(n: number): string {
   return String(n).padStart(2, "0")

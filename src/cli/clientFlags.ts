@@ -16,17 +16,33 @@ export interface ClientFlagValues {
   readonly home?: string | undefined
 }
 
+/** {@link CLIENT_FLAGS} made absolute, before anything is read: what `resolveClientTarget` takes. */
+export interface ClientFlagPaths {
+  readonly home: string
+  readonly url: string | undefined
+  /** Absolute; `undefined` means `<home>/token`. */
+  readonly tokenFile: string | undefined
+}
+
 /**
- * The host and token a client command uses: `--home` (else `$AGENTHOST_HOME`, else `~/.agenthost`), `--url`,
- * and `--token-file` taken relative to the command's working directory.
+ * `--home` (else `$AGENTHOST_HOME`, else `~/.agenthost`) and `--token-file` taken relative to the command's
+ * working directory, `--url` as given. Reads nothing: for a command that checks the token file itself and
+ * reports what is wrong with it instead of stopping at the first error (`agenthost remote`).
+ */
+export function clientFlagPaths(flags: ClientFlagValues, io: Pick<CliIo, "env" | "cwd">): ClientFlagPaths {
+  const tokenFile = flags["token-file"]
+  return {
+    home: resolveHome(flags.home, io),
+    url: flags.url,
+    tokenFile: tokenFile === undefined ? undefined : resolve(io.cwd, tokenFile),
+  }
+}
+
+/**
+ * The host and token a client command uses, from the paths of {@link clientFlagPaths}.
  *
  * @throws DirectConnectError `TokenFile` or `BadUrl`.
  */
 export function resolveClientFlags(flags: ClientFlagValues, io: Pick<CliIo, "env" | "cwd">): ClientTarget {
-  const tokenFile = flags["token-file"]
-  return resolveClientTarget({
-    home: resolveHome(flags.home, io),
-    url: flags.url,
-    tokenFile: tokenFile === undefined ? undefined : resolve(io.cwd, tokenFile),
-  })
+  return resolveClientTarget(clientFlagPaths(flags, io))
 }

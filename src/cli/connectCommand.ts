@@ -1,9 +1,7 @@
-import { resolve } from "node:path"
 import { createInterface, type Interface } from "node:readline"
-import { parseArgs } from "node:util"
 import { type ClockShape, liveClock } from "../adapters/clock.js"
 import type { PermissionRequest, SdkMessage } from "../client/clientMessages.js"
-import { type ClientTarget, resolveClientTarget } from "../client/clientTarget.js"
+import type { ClientTarget } from "../client/clientTarget.js"
 import { DirectConnectError } from "../client/directConnectError.js"
 import {
   createDirectConnectSession,
@@ -11,7 +9,9 @@ import {
   directConnectConfigFor,
 } from "../client/directConnectSession.js"
 import { DirectConnectSessionManager } from "../client/directConnectSessionManager.js"
-import { type CliCommand, CliError, type CliIo, resolveHome } from "./cliCommand.js"
+import { type CliCommand, CliError, type CliIo } from "./cliCommand.js"
+import { CLIENT_FLAGS, type ClientFlagValues, resolveClientFlags } from "./clientFlags.js"
+import { parseCommandArgs } from "./commandArgs.js"
 import { isYes, permissionQuestion, renderMessage } from "./terminalUi.js"
 
 const HELP = `Usage: agenthost connect [--url U] [--session ID] [--token-file F] [--home DIR] [--yes] ["<prompt>"]
@@ -39,11 +39,8 @@ Options:
 /** Ctrl-C twice within this window detaches instead of interrupting again. */
 const DETACH_WINDOW_MS = 2_000
 
-interface ConnectFlags {
-  readonly url?: string | undefined
+interface ConnectFlags extends ClientFlagValues {
   readonly session?: string | undefined
-  readonly tokenFile?: string | undefined
-  readonly home?: string | undefined
   readonly yes: boolean
   readonly agent?: string | undefined
   readonly title?: string | undefined
@@ -51,30 +48,14 @@ interface ConnectFlags {
 }
 
 function parseConnectArgs(args: ReadonlyArray<string>): ConnectFlags {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      url: { type: "string" },
-      session: { type: "string" },
-      "token-file": { type: "string" },
-      home: { type: "string" },
-      yes: { type: "boolean", short: "y" },
-      agent: { type: "string" },
-      title: { type: "string" },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    ...CLIENT_FLAGS,
+    session: { type: "string" },
+    yes: { type: "boolean", short: "y" },
+    agent: { type: "string" },
+    title: { type: "string" },
   })
-  return {
-    url: values.url,
-    session: values.session,
-    tokenFile: values["token-file"],
-    home: values.home,
-    yes: values.yes === true,
-    agent: values.agent,
-    title: values.title,
-    prompt: positionals.join(" "),
-  }
+  return { ...values, yes: values.yes === true, prompt: positionals.join(" ") }
 }
 
 /** Where a connect run starts: the session, how much of it is history, and how many results to wait for. */
@@ -98,11 +79,7 @@ export function makeConnectCommand(clock: ClockShape = liveClock): CliCommand {
       const flags = parseConnectArgs(args)
       const interactive = io.stdin.isTTY === true
       return withClientErrorCodes(async () => {
-        const target = resolveClientTarget({
-          home: resolveHome(flags.home, io),
-          url: flags.url,
-          tokenFile: flags.tokenFile === undefined ? undefined : resolve(io.cwd, flags.tokenFile),
-        })
+        const target = resolveClientFlags(flags, io)
         let prompt = flags.prompt
         if (prompt === "" && !interactive && flags.session === undefined)
           prompt = (await readAll(io.stdin)).trim()

@@ -1,5 +1,4 @@
-import { join, resolve } from "node:path"
-import { parseArgs } from "node:util"
+import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import { type ClockShape, liveClock } from "../adapters/clock.js"
 import { DirectConnectError } from "../client/directConnectError.js"
@@ -9,7 +8,9 @@ import { createSnapshotBundle } from "../teleport/bundle.js"
 import { firstLine } from "../teleport/gitRunner.js"
 import { type RepositoryInfo, userRunner } from "../teleport/inspectRepository.js"
 import { makeAttachCommand } from "./attachCommand.js"
-import { type CliCommand, CliError, type CliIo, resolveHome } from "./cliCommand.js"
+import { type CliCommand, CliError, type CliIo } from "./cliCommand.js"
+import { CLIENT_FLAGS, type ClientFlagValues, clientFlagPaths } from "./clientFlags.js"
+import { parseCommandArgs } from "./commandArgs.js"
 import { withClientErrorCodes } from "./connectCommand.js"
 import { formatBytes, progressLine } from "./progressLine.js"
 import { pullCommand } from "./pullCommand.js"
@@ -48,10 +49,7 @@ Options:
   --home DIR       agenthost home (default $AGENTHOST_HOME or ~/.agenthost)
 `
 
-interface RemoteFlags {
-  readonly url: string | undefined
-  readonly tokenFile: string | undefined
-  readonly home: string | undefined
+interface RemoteFlags extends ClientFlagValues {
   readonly agent: string | undefined
   readonly title: string | undefined
   readonly attach: boolean | undefined
@@ -60,30 +58,22 @@ interface RemoteFlags {
   readonly prompt: string
 }
 
-function parseRemoteArgs(args: ReadonlyArray<string>, cwd: string): RemoteFlags {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    strict: true,
-    allowPositionals: true,
-    options: {
-      url: { type: "string" },
-      "token-file": { type: "string" },
-      home: { type: "string" },
-      agent: { type: "string" },
-      title: { type: "string" },
-      attach: { type: "boolean" },
-      detach: { type: "boolean" },
-      yes: { type: "boolean", short: "y" },
-      bundle: { type: "boolean" },
-    },
+function parseRemoteArgs(args: ReadonlyArray<string>): RemoteFlags {
+  const { values, positionals } = parseCommandArgs(args, {
+    ...CLIENT_FLAGS,
+    agent: { type: "string" },
+    title: { type: "string" },
+    attach: { type: "boolean" },
+    detach: { type: "boolean" },
+    yes: { type: "boolean", short: "y" },
+    bundle: { type: "boolean" },
   })
   if (values.attach === true && values.detach === true) {
     throw new CliError("AGH_CLI_USAGE", "--attach and --detach contradict each other")
   }
-  const tokenFile = values["token-file"]
   return {
     url: values.url,
-    tokenFile: tokenFile === undefined ? undefined : resolve(cwd, tokenFile),
+    "token-file": values["token-file"],
     home: values.home,
     agent: values.agent,
     title: values.title,
@@ -211,17 +201,11 @@ export function makeRemoteCommand(clock: ClockShape = liveClock): CliCommand {
       // Subcommands only in first position: a prompt is one quoted argument, never just "pull".
       if (args[0] === "attach") return attach.run(args.slice(1), io)
       if (args[0] === "pull") return pullCommand.run(args.slice(1), io)
-      const flags = parseRemoteArgs(args, io.cwd)
+      const flags = parseRemoteArgs(args)
       if (flags.prompt === "")
         throw new CliError("AGH_CLI_USAGE", 'a prompt is required: agenthost remote "<prompt>"')
-      const home = resolveHome(flags.home, io)
-      const report = await checkRemotePreconditions({
-        home,
-        url: flags.url,
-        tokenFile: flags.tokenFile,
-        cwd: io.cwd,
-        io,
-      })
+      const { home, url, tokenFile } = clientFlagPaths(flags, io)
+      const report = await checkRemotePreconditions({ home, url, tokenFile, cwd: io.cwd, io })
       const { repo, capabilities: caps, remote, serverUrl, authToken } = report
       if (
         report.failures.length > 0 ||

@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why a direct-connect client operation failed. Each reason has a default stable code (docs/errors.md). */
 export type DirectConnectErrorReason =
   /** The host answered an HTTP request with a non-2xx status (its own code is kept when it sent one). */
@@ -42,18 +42,15 @@ export const DIRECT_CONNECT_ERROR_CODES: Readonly<Record<DirectConnectErrorReaso
  * A failure of the direct-connect client. `code` is the host's own code when the host sent one (for example
  * `AGH_POLICY_CWD` or `AGH_SESSION_NOT_FOUND`), else the default code of the `reason`.
  */
-export class DirectConnectError extends Data.TaggedError("DirectConnectError")<{
-  readonly reason: DirectConnectErrorReason
-  readonly message: string
+export class DirectConnectError extends CodedError("DirectConnectError", DIRECT_CONNECT_ERROR_CODES)<{
   /** The host's error code, when its response carried `{ error: { code } }`. */
   readonly hostCode?: string
   /** HTTP status of the response (or of the refused upgrade). */
   readonly status?: number
   /** The URL the request went to. */
   readonly url?: string
-  readonly cause?: unknown
 }> {
-  get code(): string {
-    return this.hostCode ?? DIRECT_CONNECT_ERROR_CODES[this.reason]
+  override get code(): string {
+    return this.hostCode ?? super.code
   }
 }

@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why a cron operation was refused. Each reason has one stable code (docs/errors.md). */
 export type CronErrorReason =
   | "InvalidExpression"
@@ -24,16 +24,9 @@ export type CronFieldName = "minute" | "hour" | "dayOfMonth" | "month" | "dayOfW
  * offending value (and for expressions the field), e.g.
  * `invalid cron expression "5/15 * * * *": minute field "5/15": ...`.
  */
-export class CronError extends Data.TaggedError("CronError")<{
-  readonly reason: CronErrorReason
-  readonly message: string
+export class CronError extends CodedError("CronError", CRON_ERROR_CODES)<{
   /** The expression (or zone, task id) as given. */
   readonly value?: string
   /** For expression errors, the field at fault. */
   readonly field?: CronFieldName
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return CRON_ERROR_CODES[this.reason]
-  }
-}
+}> {}

@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why a task-store operation failed or what it reports. Each reason has one stable code (docs/errors.md). */
 export type TaskStoreErrorReason =
   /** The tasks file as a whole cannot be read as tasks: not JSON, not an object, `tasks` not an array. */
@@ -38,9 +38,7 @@ export const TASK_STORE_ERROR_CODES: Readonly<Record<TaskStoreErrorReason, strin
  * index, its id when it has one, and the field, e.g.
  * `/p/.claude/scheduled_tasks.json: task [2] (id "0badc0de"): field "cron": invalid cron expression ...`.
  */
-export class TaskStoreError extends Data.TaggedError("TaskStoreError")<{
-  readonly reason: TaskStoreErrorReason
-  readonly message: string
+export class TaskStoreError extends CodedError("TaskStoreError", TASK_STORE_ERROR_CODES)<{
   /** The tasks file, or `session:<id>` for session-only tasks. */
   readonly location: string
   /** For a bad entry: its position in `tasks`. */
@@ -49,12 +47,7 @@ export class TaskStoreError extends Data.TaggedError("TaskStoreError")<{
   readonly taskId?: string
   /** For a bad entry or input: the field at fault (`cron`, `createdAt`, ...). */
   readonly field?: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return TASK_STORE_ERROR_CODES[this.reason]
-  }
-}
+}> {}
 
 /** `AGH_TASK_NOT_FOUND` for `id` in `location`. */
 export function taskNotFound(location: string, id: string): TaskStoreError {

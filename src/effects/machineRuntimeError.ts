@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why the machine runtime refused a request. Each reason has one stable code (docs/errors.md). */
 export type MachineRuntimeErrorReason = "ActorDone" | "DuplicateActor" | "ActorFailed"
 
@@ -16,15 +16,8 @@ export const EFFECT_FAILED_CODE = "AGH_MACHINE_EFFECT_FAILED"
  * A machine runtime request that could not be carried out, e.g.
  * `actor session (session) is completed: event "session.userMessage" was not sent`.
  */
-export class MachineRuntimeError extends Data.TaggedError("MachineRuntimeError")<{
-  readonly reason: MachineRuntimeErrorReason
-  readonly message: string
+export class MachineRuntimeError extends CodedError("MachineRuntimeError", MACHINE_RUNTIME_ERROR_CODES)<{
   /** Actor id within the stream (`session`, `connection:c1`). */
   readonly actor: string
   readonly eventType?: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return MACHINE_RUNTIME_ERROR_CODES[this.reason]
-  }
-}
+}> {}

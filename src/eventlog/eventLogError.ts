@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why an event-log operation failed. Each reason has one stable code (docs/errors.md). */
 export type EventLogErrorReason =
   | "BadFrame"
@@ -26,17 +26,10 @@ export const EVENT_LOG_ERROR_CODES: Readonly<Record<EventLogErrorReason, string>
 /** Code reported (not thrown) when opening a log truncates a torn tail. */
 export const TORN_TAIL_CODE = "AGH_LOG_TORN_TAIL"
 
-export class EventLogError extends Data.TaggedError("EventLogError")<{
-  readonly reason: EventLogErrorReason
-  readonly message: string
+export class EventLogError extends CodedError("EventLogError", EVENT_LOG_ERROR_CODES)<{
   readonly stream?: string
   /** File (or other backend location) the error is about. */
   readonly location?: string
   /** Byte offset in `location` where the problem starts. */
   readonly offset?: number
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return EVENT_LOG_ERROR_CODES[this.reason]
-  }
-}
+}> {}

@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why replay could not confirm a record. Each reason has one stable code (docs/errors.md). */
 export type ReplayErrorReason = "Diverged" | "UnknownMachine" | "VersionMismatch" | "UnknownActor"
 
@@ -21,15 +21,9 @@ export interface ReplayedState {
  * `record 42 (actor session, event session.turnCompleted) diverged: expected state running.idle digest
  * 1a2b3c4d, got running.busy digest 5e6f7a8b`.
  */
-export class ReplayError extends Data.TaggedError("ReplayError")<{
-  readonly reason: ReplayErrorReason
-  readonly message: string
+export class ReplayError extends CodedError("ReplayError", REPLAY_ERROR_CODES)<{
   readonly seq: number
   readonly actor: string | null
   readonly expected?: ReplayedState
   readonly got?: ReplayedState
-}> {
-  get code(): string {
-    return REPLAY_ERROR_CODES[this.reason]
-  }
-}
+}> {}

@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why a machine refused an event or an input at its boundary. Each reason has one stable code (docs/errors.md). */
 export type MachineEventErrorReason = "UnknownEventType" | "InvalidEvent" | "InvalidInput"
 
@@ -14,16 +14,9 @@ export const MACHINE_EVENT_ERROR_CODES: Readonly<Record<MachineEventErrorReason,
  * machine. The message names the machine, the event type and the offending field, e.g.
  * `session: event "session.agentExited" is invalid: Expected number at ["at"]`.
  */
-export class MachineEventError extends Data.TaggedError("MachineEventError")<{
-  readonly reason: MachineEventErrorReason
-  readonly message: string
+export class MachineEventError extends CodedError("MachineEventError", MACHINE_EVENT_ERROR_CODES)<{
   /** Machine name (`session`, `connection`, `cronTask`). */
   readonly machine: string
   /** The event's `type` when it had a string one. */
   readonly eventType?: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return MACHINE_EVENT_ERROR_CODES[this.reason]
-  }
-}
+}> {}

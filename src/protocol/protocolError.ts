@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why a stream-json line was rejected. Each reason has one stable code (docs/errors.md). */
 export type ProtocolErrorReason = "NotJson" | "BadShape" | "LineTooLong" | "BadUtf8"
 
@@ -14,20 +14,12 @@ export const PROTOCOL_ERROR_CODES: Readonly<Record<ProtocolErrorReason, string>>
  * A stream-json line the host or the agent could not accept. A value, never thrown by the decoders: a
  * peer sending garbage must not take the reader down, so every decoder returns this instead.
  */
-export class ProtocolError extends Data.TaggedError("ProtocolError")<{
-  readonly reason: ProtocolErrorReason
-  readonly message: string
+export class ProtocolError extends CodedError("ProtocolError", PROTOCOL_ERROR_CODES)<{
   /** 1-based line number in the stream, when the line came from a framed stream. */
   readonly line?: number
   /** Dotted path of the offending field for `BadShape` (`""` is the message itself). */
   readonly field?: string
-  readonly cause?: unknown
-}> {
-  /** The stable `AGH_PROTO_*` code. */
-  get code(): string {
-    return PROTOCOL_ERROR_CODES[this.reason]
-  }
-}
+}> {}
 
 /** "line 3" when the line number is known, else "line": the subject of every message. */
 export function lineLabel(line: number | undefined): string {

@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
 /** Why a scheduler request was refused. Each reason has one stable code and HTTP status (docs/errors.md). */
 export type SchedulerErrorReason =
   /** A session-only task fired for a session the host no longer has (or that has ended). */
@@ -10,9 +10,8 @@ export type SchedulerErrorReason =
   /** The project registry `<home>/cron/projects.json` cannot be read or written. */
   | "RegistryIo"
 
-export const SCHEDULER_ERRORS: Readonly<
-  Record<SchedulerErrorReason, { readonly code: string; readonly status: number }>
-> = {
+/** Code and HTTP status per reason. */
+export const SCHEDULER_ERRORS: Readonly<Record<SchedulerErrorReason, CodeAndStatus>> = {
   SessionGone: { code: "AGH_CRON_SESSION_GONE", status: 409 },
   Closed: { code: "AGH_CRON_SCHEDULER_CLOSED", status: 503 },
   ConfigInvalid: { code: "AGH_CRON_CONFIG_INVALID", status: 400 },
@@ -23,17 +22,7 @@ export const SCHEDULER_ERRORS: Readonly<
  * A scheduler failure, e.g. `session s_0123… of task 0a1b2c3d has ended: its prompt was not delivered`.
  * Carries its HTTP status, so the cron routes can throw it as it is.
  */
-export class SchedulerError extends Data.TaggedError("SchedulerError")<{
-  readonly reason: SchedulerErrorReason
-  readonly message: string
+export class SchedulerError extends HttpCodedError("SchedulerError", SCHEDULER_ERRORS)<{
   /** The field at fault, for configuration errors. */
   readonly field?: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return SCHEDULER_ERRORS[this.reason].code
-  }
-  get status(): number {
-    return SCHEDULER_ERRORS[this.reason].status
-  }
-}
+}> {}

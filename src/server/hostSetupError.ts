@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { CodedError } from "../errors/codedError.js"
 /** Why `<home>` or its config could not be prepared. Each reason has one stable code (docs/errors.md). */
 export type HostSetupErrorReason =
   | "ConfigInvalid"
@@ -16,14 +16,7 @@ export const HOST_SETUP_ERROR_CODES: Readonly<Record<HostSetupErrorReason, strin
 }
 
 /** The host cannot start: bad config, an unsafe token file, an unusable home or a port that cannot be bound. */
-export class HostSetupError extends Data.TaggedError("HostSetupError")<{
-  readonly reason: HostSetupErrorReason
-  readonly message: string
+export class HostSetupError extends CodedError("HostSetupError", HOST_SETUP_ERROR_CODES)<{
   /** The file or directory the error is about. */
   readonly path?: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return HOST_SETUP_ERROR_CODES[this.reason]
-  }
-}
+}> {}

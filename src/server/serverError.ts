@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
 /** Why an HTTP request was refused. Each reason has one stable code and one HTTP status (docs/errors.md). */
 export type ServerErrorReason =
   | "AuthRequired"
@@ -15,9 +15,7 @@ export type ServerErrorReason =
   | "Internal"
 
 /** Code and HTTP status per reason: the two facts a client relies on. */
-export const SERVER_ERRORS: Readonly<
-  Record<ServerErrorReason, { readonly code: string; readonly status: number }>
-> = {
+export const SERVER_ERRORS: Readonly<Record<ServerErrorReason, CodeAndStatus>> = {
   AuthRequired: { code: "AGH_AUTH_REQUIRED", status: 401 },
   AuthInvalid: { code: "AGH_AUTH_INVALID", status: 401 },
   NotFound: { code: "AGH_NOT_FOUND", status: 404 },
@@ -36,20 +34,10 @@ export const SERVER_ERRORS: Readonly<
  * A request the server refuses. Route handlers throw it (or a {@link HttpError}-shaped error from a module
  * below, such as `SessionManagerError`); the router renders `{ error: { code, message } }` with the status.
  */
-export class ServerError extends Data.TaggedError("ServerError")<{
-  readonly reason: ServerErrorReason
-  readonly message: string
+export class ServerError extends HttpCodedError("ServerError", SERVER_ERRORS)<{
   /** Extra response headers (e.g. `Allow` on 405, `WWW-Authenticate` on 401). */
   readonly headers?: Readonly<Record<string, string>>
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return SERVER_ERRORS[this.reason].code
-  }
-  get status(): number {
-    return SERVER_ERRORS[this.reason].status
-  }
-}
+}> {}
 
 /** What the router needs to render any coded error as an HTTP response. */
 export interface HttpError {

@@ -1,5 +1,5 @@
-import * as Data from "effect/Data"
 import type { SessionHandle, SessionInfo } from "../effects/sessionHandle.js"
+import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
 
 /** What a session is created with, after the host's policy checks (see `withSessionPolicy`). */
 export interface CreateSessionOptions {
@@ -55,9 +55,7 @@ export type SessionManagerErrorReason =
   | "BundleNotFound"
 
 /** Code and HTTP status per reason (docs/errors.md). */
-export const SESSION_MANAGER_ERRORS: Readonly<
-  Record<SessionManagerErrorReason, { readonly code: string; readonly status: number }>
-> = {
+export const SESSION_MANAGER_ERRORS: Readonly<Record<SessionManagerErrorReason, CodeAndStatus>> = {
   PolicyCwd: { code: "AGH_POLICY_CWD", status: 403 },
   PolicySkipPermissions: { code: "AGH_POLICY_SKIP_PERMISSIONS", status: 403 },
   PolicyRemoteSessions: { code: "AGH_POLICY_REMOTE_SESSIONS", status: 403 },
@@ -71,15 +69,4 @@ export const SESSION_MANAGER_ERRORS: Readonly<
 }
 
 /** A session request refused by policy, or a session that failed to start. */
-export class SessionManagerError extends Data.TaggedError("SessionManagerError")<{
-  readonly reason: SessionManagerErrorReason
-  readonly message: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return SESSION_MANAGER_ERRORS[this.reason].code
-  }
-  get status(): number {
-    return SESSION_MANAGER_ERRORS[this.reason].status
-  }
-}
+export class SessionManagerError extends HttpCodedError("SessionManagerError", SESSION_MANAGER_ERRORS) {}

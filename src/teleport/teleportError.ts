@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
 /** Why a teleport step (snapshot, bundle upload, workspace, pull-back) failed. */
 export type TeleportErrorReason =
   | "NotARepo"
@@ -17,9 +17,7 @@ export type TeleportErrorReason =
   | "Io"
 
 /** Stable code and the HTTP status a route answers with, per reason (docs/errors.md). */
-export const TELEPORT_ERRORS: Readonly<
-  Record<TeleportErrorReason, { readonly code: string; readonly status: number }>
-> = {
+export const TELEPORT_ERRORS: Readonly<Record<TeleportErrorReason, CodeAndStatus>> = {
   NotARepo: { code: "AGH_GIT_NOT_A_REPO", status: 400 },
   BranchExists: { code: "AGH_GIT_BRANCH_EXISTS", status: 409 },
   BranchCheckedOut: { code: "AGH_GIT_BRANCH_CHECKED_OUT", status: 409 },
@@ -40,19 +38,9 @@ export const TELEPORT_ERRORS: Readonly<
  * A teleport failure. The message names the directory, file, bundle, branch or limit involved; `path` is the
  * file or directory when there is one.
  */
-export class TeleportError extends Data.TaggedError("TeleportError")<{
-  readonly reason: TeleportErrorReason
-  readonly message: string
+export class TeleportError extends HttpCodedError("TeleportError", TELEPORT_ERRORS)<{
   readonly path?: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return TELEPORT_ERRORS[this.reason].code
-  }
-  get status(): number {
-    return TELEPORT_ERRORS[this.reason].status
-  }
-}
+}> {}
 
 /** Maps a Node file-system error: a full disk or quota is `DiskFull`, anything else `Io`. */
 export function fsFailure(what: string, path: string, error: unknown): TeleportError {

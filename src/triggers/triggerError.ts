@@ -1,4 +1,4 @@
-import * as Data from "effect/Data"
+import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
 /** Why a trigger operation failed. Each reason has one stable code and one HTTP status (docs/errors.md). */
 export type TriggerErrorReason =
   | "NotFound"
@@ -11,9 +11,7 @@ export type TriggerErrorReason =
   | "Closed"
 
 /** Code and HTTP status per reason: what a client of `/v1/code/triggers` relies on. */
-export const TRIGGER_ERRORS: Readonly<
-  Record<TriggerErrorReason, { readonly code: string; readonly status: number }>
-> = {
+export const TRIGGER_ERRORS: Readonly<Record<TriggerErrorReason, CodeAndStatus>> = {
   NotFound: { code: "AGH_TRIGGER_NOT_FOUND", status: 404 },
   Invalid: { code: "AGH_TRIGGER_INVALID", status: 400 },
   Disabled: { code: "AGH_TRIGGER_DISABLED", status: 409 },
@@ -28,21 +26,11 @@ export const TRIGGER_ERRORS: Readonly<
  * A refused or failed trigger operation. It carries `code` and `status`, so the HTTP router renders it as
  * `{ error: { code, message } }` without a mapping of its own.
  */
-export class TriggerError extends Data.TaggedError("TriggerError")<{
-  readonly reason: TriggerErrorReason
-  readonly message: string
+export class TriggerError extends HttpCodedError("TriggerError", TRIGGER_ERRORS)<{
   readonly triggerId?: string
   /** For `Invalid`: the offending field (`schedule.cron`). */
   readonly field?: string
-  readonly cause?: unknown
-}> {
-  get code(): string {
-    return TRIGGER_ERRORS[this.reason].code
-  }
-  get status(): number {
-    return TRIGGER_ERRORS[this.reason].status
-  }
-}
+}> {}
 
 /** `AGH_TRIGGER_NOT_FOUND` naming the id. */
 export function triggerNotFound(id: string): TriggerError {

@@ -272,17 +272,31 @@ describe("probeProcess on real processes", () => {
     "a zombie (exited, never waited for) is dead although kill(pid, 0) still succeeds",
     async ({ onTestFinished }) => {
       const t = tracked(onTestFinished)
-      // The shell's background child is inherited by `sleep`, which never waits for it.
-      const parent = new Child(
-        spawn("sh", ["-c", "sleep 0 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] }),
-      )
-      t.adopt(parent)
-      const zombie = Number(await parent.waitFor(/^\d+$/))
-      const state = () => parseProcStat(readFileSync(`/proc/${zombie}/stat`, "utf8"))?.state
-      // Waits for `sleep 0` to finish exiting (an event outside our control), bounded.
-      const deadline = Date.now() + 20_000
-      while (state() !== "Z" && Date.now() < deadline) await new Promise((r) => setImmediate(r))
-      expect(state()).toBe("Z")
+      const stateOf = (pid: number) => {
+        try {
+          return parseProcStat(readFileSync(`/proc/${pid}/stat`, "utf8"))?.state
+        } catch {
+          return undefined // gone: reaped
+        }
+      }
+      // The shell's background child is inherited by `sleep`, which never waits for it. If the child ends
+      // before the shell has exec'd (a loaded machine), the shell reaps it and there is no zombie: try again.
+      let zombie: number | undefined
+      for (let attempt = 0; attempt < 5 && zombie === undefined; attempt++) {
+        const parent = new Child(
+          spawn("sh", ["-c", "sleep 0.2 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] }),
+        )
+        t.adopt(parent)
+        const pid = Number(await parent.waitFor(/^\d+$/))
+        // Waits for `sleep 0.2` to finish exiting (an event outside our control), bounded.
+        const deadline = Date.now() + 20_000
+        while (stateOf(pid) !== undefined && stateOf(pid) !== "Z" && Date.now() < deadline) {
+          await new Promise((r) => setImmediate(r))
+        }
+        if (stateOf(pid) === "Z") zombie = pid
+        else parent.proc.kill("SIGKILL")
+      }
+      if (zombie === undefined) throw new Error("could not make a zombie in 5 attempts")
       expect(() => process.kill(zombie, 0)).not.toThrow()
       expect(probeProcess(zombie)).toEqual({ alive: false })
     },

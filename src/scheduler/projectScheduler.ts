@@ -29,6 +29,7 @@ import { openMachineRuntime } from "../effects/openMachineRuntime.js"
 import type { Durability, EventLog } from "../eventlog/eventLog.js"
 import type { FirePromptParams } from "../machines/cronTaskTypes.js"
 import { type HeapClock, makeHeapClock } from "./heapClock.js"
+import { makeInflightWork } from "./inflightWork.js"
 import { describeLockDecision, lockDecisionKey } from "./lockDecisionNote.js"
 import { SchedulerError } from "./schedulerError.js"
 import { SCHEDULER_NOTE } from "./schedulerNotes.js"
@@ -194,15 +195,7 @@ export async function startProjectScheduler<E>(
     },
   })
 
-  const inflight = new Set<Promise<unknown>>()
-  const track = (work: Promise<unknown>) => {
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    )
-    inflight.add(settled)
-    void settled.then(() => inflight.delete(settled))
-  }
+  const { track, drain } = makeInflightWork()
   // Every note carries the clock's time: the record's own is when the log took it, which can be later.
   const note = (code: string, message: string, data: object) =>
     runtime.note(code, message, { data: { ...data, at: clock.now() } })
@@ -369,7 +362,7 @@ export async function startProjectScheduler<E>(
   }
 
   const settle = async () => {
-    while (inflight.size > 0) await Promise.all([...inflight])
+    await drain()
     await editor.flush()
     await runtime.flushAsync().catch((error: unknown) => diagnostic(messageOf(error)))
   }

@@ -6,6 +6,7 @@ import type { Durability, EventLog } from "../eventlog/eventLog.js"
 import type { TriggerStore } from "../triggers/triggerStore.js"
 import { type Trigger, triggerJitterId } from "../triggers/triggerTypes.js"
 import type { HeapClock } from "./heapClock.js"
+import { makeInflightWork } from "./inflightWork.js"
 import { SCHEDULER_NOTE } from "./schedulerNotes.js"
 import { SCHEDULER_STREAM_PREFIX } from "./schedulerStream.js"
 import { type ArmoryTask, makeTaskArmory } from "./taskArmory.js"
@@ -87,15 +88,7 @@ export async function startTriggerScheduling<E>(
       ...(options.durability === undefined ? {} : { durability: options.durability }),
     },
   })
-  const inflight = new Set<Promise<unknown>>()
-  const track = (work: Promise<unknown>) => {
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
-    )
-    inflight.add(settled)
-    void settled.then(() => inflight.delete(settled))
-  }
+  const { track, drain } = makeInflightWork()
   /** Jitter id → trigger id, for the triggers armed now. */
   const byJitterId = new Map<string, string>()
   /** The fire time each trigger's latest claim recorded: its run starts at the same instant. */
@@ -175,7 +168,7 @@ export async function startTriggerScheduling<E>(
   sync()
 
   const settle = async () => {
-    while (inflight.size > 0) await Promise.all([...inflight])
+    await drain()
     await runtime.flushAsync().catch((error: unknown) => options.onDiagnostic?.(String(error)))
   }
 

@@ -9,7 +9,7 @@ import { type Durability, EventLog, type EventLogShape } from "../src/eventlog/e
 import { fileEventLogLayer, logFilePath } from "../src/eventlog/fileEventLog.js"
 import { readLogFile } from "../src/eventlog/logFileReader.js"
 import type { RecordBody } from "../src/eventlog/logRecord.js"
-import { type BenchRow, type BenchSection, opsPerSecond } from "./harness.js"
+import { type BenchRow, type BenchSection, median, opsPerSecond } from "./harness.js"
 
 /**
  * Event log throughput beside raw baselines measured in the same run.
@@ -64,7 +64,7 @@ async function interleaved(probe: number, rates: ReadonlyArray<Rate>): Promise<n
   for (let rep = 0; rep < REPS; rep++) {
     for (let i = 0; i < rates.length; i++) samples[i]!.push(await rates[i]!(counts[i]!))
   }
-  return samples.map((xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!)
+  return samples.map(median)
 }
 
 function rawAppend(dir: string, count: number, syncEvery: number, encodeEach: boolean): Promise<number> {

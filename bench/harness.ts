@@ -21,12 +21,17 @@ export interface BenchSection {
 
 export type Bench = () => Promise<BenchSection>
 
+/** The median of some samples (the upper one of an even count); NaN for none. */
+export function median(values: ReadonlyArray<number>): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN
+}
+
 /** Median of several repetitions of `fn`, which returns a rate or a duration. */
 export async function medianOf(reps: number, fn: () => Promise<number> | number): Promise<number> {
   const values: number[] = []
   for (let i = 0; i < reps; i++) values.push(await fn())
-  values.sort((a, b) => a - b)
-  return values[Math.floor(values.length / 2)] ?? Number.NaN
+  return median(values)
 }
 
 /** Operations per second of `count` operations done by `fn`. */

@@ -14,7 +14,7 @@ import { makeMemoryEventLog } from "../src/eventlog/memoryEventLog.js"
 import { makeReplayer } from "../src/eventlog/replay.js"
 import { sessionMachineDefinition } from "../src/machines/machineRegistry.js"
 import { SESSION_EVENT, type SessionEvent, sessionMachine } from "../src/machines/sessionMachine.js"
-import { type Bench, medianOf, opsPerSecond } from "./harness.js"
+import { type Bench, median, opsPerSecond } from "./harness.js"
 
 const TURNS = 2_000
 const REPS = 7
@@ -154,12 +154,11 @@ export const replayBench: Bench = async () => {
     }
   }
   if (ok !== n) throw new Error(`replay bench: only ${ok} of ${n} records verified`)
-  const median = (name: keyof typeof measures) => medianOf(REPS, () => samples[name].shift() ?? Number.NaN)
-  const rawAssign = await median("rawAssign")
-  const rawSession = await median("rawSession")
-  const replay = await median("replay")
-  const decodeRate = await median("decode")
-  const decodeReplay = await median("decodeReplay")
+  const rawAssign = median(samples.rawAssign)
+  const rawSession = median(samples.rawSession)
+  const replay = median(samples.replay)
+  const decodeRate = median(samples.decode)
+  const decodeReplay = median(samples.decodeReplay)
 
   return {
     title: `replay (${n.toLocaleString("en-US")} session records, median of ${REPS})`,

@@ -8,7 +8,7 @@ import { ManualClock } from "../src/adapters/clock.js"
 import { prepareHome } from "../src/server/home.js"
 import { type AgentHostServer, makeServer } from "../src/server/httpServer.js"
 import { FakeSessionHandle, FakeSessionManager } from "../test/support/fakeSessionHandle.js"
-import { type BenchRow, type BenchSection, percentile } from "./harness.js"
+import { type BenchRow, type BenchSection, median, percentile } from "./harness.js"
 
 /**
  * The host's WebSocket relay beside raw `ws` measured in the same run (PERF.md):
@@ -133,8 +133,6 @@ async function startHost(): Promise<Host> {
 }
 
 /** Median of the per-rep values: interleaving raw and relay reps spreads machine noise over both. */
-const median = (values: ReadonlyArray<number>) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0
 
 async function throughput(): Promise<{ raw: number; relay: number }> {
   let serverEnd: WebSocket | undefined

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { CodedError } from "../errors/codedError.js"
+import { CodedError, codeTable } from "../errors/codedError.js"
 /**
  * Whose git this is:
  * - `user`: the user's own repository on their machine. Their configuration, ignore files, filters and
@@ -33,14 +33,15 @@ export interface GitResult {
   readonly stderr: string
 }
 
-/** Why a git command failed. Each reason has one stable code (docs/errors.md). */
-export type GitErrorReason = "Failed" | "Unavailable" | "DiskFull"
-
-export const GIT_ERROR_CODES: Readonly<Record<GitErrorReason, string>> = {
+/** The stable code of each reason (docs/errors.md). */
+export const GIT_ERROR_CODES = codeTable({
   Failed: "AGH_GIT_FAILED",
   Unavailable: "AGH_GIT_UNAVAILABLE",
   DiskFull: "AGH_DISK_FULL",
-}
+})
+
+/** Why a git command failed: a key of {@link GIT_ERROR_CODES}. */
+export type GitErrorReason = keyof typeof GIT_ERROR_CODES
 
 /** A git command that could not run, or exited with a code the caller did not expect. */
 export class GitError extends CodedError("GitError", GIT_ERROR_CODES)<{

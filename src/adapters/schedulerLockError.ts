@@ -1,13 +1,13 @@
-import { CodedError } from "../errors/codedError.js"
-/** Why a scheduler-lock operation failed. Each reason has one stable code (docs/errors.md). */
-export type SchedulerLockErrorReason = "Held" | "Io" | "Invalid"
-
+import { CodedError, codeTable } from "../errors/codedError.js"
 /** The stable code of each reason, as listed in docs/errors.md. */
-export const SCHEDULER_LOCK_ERROR_CODES: Readonly<Record<SchedulerLockErrorReason, string>> = {
+export const SCHEDULER_LOCK_ERROR_CODES = codeTable({
   Held: "AGH_LOCK_HELD",
   Io: "AGH_LOCK_IO",
   Invalid: "AGH_LOCK_INVALID",
-}
+})
+
+/** Why a scheduler-lock operation failed: a key of {@link SCHEDULER_LOCK_ERROR_CODES}. */
+export type SchedulerLockErrorReason = keyof typeof SCHEDULER_LOCK_ERROR_CODES
 
 /**
  * A scheduler-lock failure. `Held` is also carried, not thrown, by a refused acquisition so callers can

@@ -1,20 +1,18 @@
-import { CodedError } from "../errors/codedError.js"
-/** Why a cron operation was refused. Each reason has one stable code (docs/errors.md). */
-export type CronErrorReason =
-  | "InvalidExpression"
-  | "InvalidTimeZone"
-  | "InvalidTaskId"
-  | "InvalidJitterConfig"
-  | "NoNextRun"
-
-/** Stable code per reason. Expression, zone and task id share one code: each is "the schedule you gave is not valid". */
-export const CRON_ERROR_CODES: Readonly<Record<CronErrorReason, string>> = {
+import { CodedError, codeTable } from "../errors/codedError.js"
+/**
+ * Stable code per reason (docs/errors.md). Expression, zone and task id share one code: each is "the schedule
+ * you gave is not valid".
+ */
+export const CRON_ERROR_CODES = codeTable({
   InvalidExpression: "AGH_CRON_INVALID",
   InvalidTimeZone: "AGH_CRON_INVALID",
   InvalidTaskId: "AGH_CRON_INVALID",
   InvalidJitterConfig: "AGH_CRON_CONFIG_INVALID",
   NoNextRun: "AGH_CRON_NO_NEXT_RUN",
-}
+})
+
+/** Why a cron operation was refused: a key of {@link CRON_ERROR_CODES}. */
+export type CronErrorReason = keyof typeof CRON_ERROR_CODES
 
 /** The five fields of a cron expression, in order. */
 export type CronFieldName = "minute" | "hour" | "dayOfMonth" | "month" | "dayOfWeek"

@@ -1,37 +1,30 @@
-import { CodedError } from "../errors/codedError.js"
-/** Why a task-store operation failed or what it reports. Each reason has one stable code (docs/errors.md). */
-export type TaskStoreErrorReason =
-  /** The tasks file as a whole cannot be read as tasks: not JSON, not an object, `tasks` not an array. */
-  | "CorruptFile"
-  /** Reported, not thrown: one entry of an otherwise readable file fails validation. */
-  | "InvalidTask"
-  /** A new task's cron expression does not parse. */
-  | "InvalidCron"
-  /** A new task's other fields are unusable (blank prompt, malformed or taken id, bad timestamp). */
-  | "InvalidInput"
-  | "NotFound"
-  /** A session-only task was added for a session whose tasks were already dropped (the session ended). */
-  | "SessionEnded"
-  /** A file operation failed (permissions, read-only disk, a directory where the file should be). */
-  | "Io"
-  /** Another writer held the file's write lock for longer than the timeout. */
-  | "Locked"
-
+import { CodedError, codeTable } from "../errors/codedError.js"
 /**
- * Stable code per reason. A corrupt file and a corrupt entry share `AGH_TASKS_CORRUPT`: both mean "the tasks
- * file holds something that is not a task"; the reason tells whether writes are refused (only `CorruptFile`).
+ * Stable code per reason (docs/errors.md). A corrupt file and a corrupt entry share `AGH_TASKS_CORRUPT`: both
+ * mean "the tasks file holds something that is not a task"; the reason tells whether writes are refused (only
+ * `CorruptFile`).
  * An invalid cron shares `AGH_CRON_INVALID` with the cron module, as the CLI's `cron next` reports it.
  */
-export const TASK_STORE_ERROR_CODES: Readonly<Record<TaskStoreErrorReason, string>> = {
+export const TASK_STORE_ERROR_CODES = codeTable({
+  /** The tasks file as a whole cannot be read as tasks: not JSON, not an object, `tasks` not an array. */
   CorruptFile: "AGH_TASKS_CORRUPT",
+  /** Reported, not thrown: one entry of an otherwise readable file fails validation. */
   InvalidTask: "AGH_TASKS_CORRUPT",
+  /** A new task's cron expression does not parse. */
   InvalidCron: "AGH_CRON_INVALID",
+  /** A new task's other fields are unusable (blank prompt, malformed or taken id, bad timestamp). */
   InvalidInput: "AGH_TASK_INVALID",
   NotFound: "AGH_TASK_NOT_FOUND",
+  /** A session-only task was added for a session whose tasks were already dropped (the session ended). */
   SessionEnded: "AGH_TASK_SESSION_ENDED",
+  /** A file operation failed (permissions, read-only disk, a directory where the file should be). */
   Io: "AGH_TASKS_IO",
+  /** Another writer held the file's write lock for longer than the timeout. */
   Locked: "AGH_TASKS_LOCKED",
-}
+})
+
+/** Why a task-store operation failed or what it reports: a key of {@link TASK_STORE_ERROR_CODES}. */
+export type TaskStoreErrorReason = keyof typeof TASK_STORE_ERROR_CODES
 
 /**
  * A task-store failure or report. The message names the file (or the session), and for a bad entry its

@@ -8,6 +8,31 @@ export interface CodeAndStatus {
 }
 
 /**
+ * A module's reason→code table, typed by its own keys: the module writes each reason once, in the table,
+ * and derives its reason union from it. The codes stay `string`, not literal types a caller's code must
+ * match.
+ *
+ * @example
+ * export const CRON_ERROR_CODES = codeTable({
+ *   InvalidExpression: "AGH_CRON_INVALID",
+ *   NoNextRun: "AGH_CRON_NO_NEXT_RUN",
+ * })
+ * export type CronErrorReason = keyof typeof CRON_ERROR_CODES
+ */
+export function codeTable<Reason extends string>(
+  codes: Readonly<Record<Reason, string>>,
+): Readonly<Record<Reason, string>> {
+  return codes
+}
+
+/** {@link codeTable} for an error a route renders: a code and an HTTP status per reason. */
+export function httpCodeTable<Reason extends string>(
+  table: Readonly<Record<Reason, CodeAndStatus>>,
+): Readonly<Record<Reason, CodeAndStatus>> {
+  return table
+}
+
+/**
  * What {@link CodedError} adds: `code` as an accessor (not a property), so a class may refine it with
  * `override get code()`, as `DirectConnectError` does to prefer the host's own code.
  */

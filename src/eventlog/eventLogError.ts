@@ -1,17 +1,6 @@
-import { CodedError } from "../errors/codedError.js"
-/** Why an event-log operation failed. Each reason has one stable code (docs/errors.md). */
-export type EventLogErrorReason =
-  | "BadFrame"
-  | "UnknownVersion"
-  | "Unreadable"
-  | "NotFound"
-  | "InvalidStream"
-  | "AlreadyOpen"
-  | "Closed"
-  | "WriteFailed"
-  | "BadRecord"
-
-export const EVENT_LOG_ERROR_CODES: Readonly<Record<EventLogErrorReason, string>> = {
+import { CodedError, codeTable } from "../errors/codedError.js"
+/** Stable code per reason (docs/errors.md). */
+export const EVENT_LOG_ERROR_CODES = codeTable({
   BadFrame: "AGH_LOG_BAD_FRAME",
   UnknownVersion: "AGH_LOG_UNKNOWN_VERSION",
   Unreadable: "AGH_LOG_UNREADABLE",
@@ -21,7 +10,10 @@ export const EVENT_LOG_ERROR_CODES: Readonly<Record<EventLogErrorReason, string>
   Closed: "AGH_LOG_CLOSED",
   WriteFailed: "AGH_LOG_WRITE_FAILED",
   BadRecord: "AGH_LOG_BAD_RECORD",
-}
+})
+
+/** Why an event-log operation failed: a key of {@link EVENT_LOG_ERROR_CODES}. */
+export type EventLogErrorReason = keyof typeof EVENT_LOG_ERROR_CODES
 
 /** Code reported (not thrown) when opening a log truncates a torn tail. */
 export const TORN_TAIL_CODE = "AGH_LOG_TORN_TAIL"

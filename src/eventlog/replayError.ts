@@ -1,14 +1,14 @@
-import { CodedError } from "../errors/codedError.js"
-/** Why replay could not confirm a record. Each reason has one stable code (docs/errors.md). */
-export type ReplayErrorReason = "Diverged" | "UnknownMachine" | "VersionMismatch" | "UnknownActor"
-
-/** Stable code per reason. */
-export const REPLAY_ERROR_CODES: Readonly<Record<ReplayErrorReason, string>> = {
+import { CodedError, codeTable } from "../errors/codedError.js"
+/** Stable code per reason (docs/errors.md). */
+export const REPLAY_ERROR_CODES = codeTable({
   Diverged: "AGH_REPLAY_DIVERGED",
   UnknownMachine: "AGH_REPLAY_UNKNOWN_MACHINE",
   VersionMismatch: "AGH_REPLAY_VERSION_MISMATCH",
   UnknownActor: "AGH_REPLAY_UNKNOWN_ACTOR",
-}
+})
+
+/** Why replay could not confirm a record: a key of {@link REPLAY_ERROR_CODES}. */
+export type ReplayErrorReason = keyof typeof REPLAY_ERROR_CODES
 
 /** A state value and context digest, as logged (`expected`) or as replayed (`got`). */
 export interface ReplayedState {

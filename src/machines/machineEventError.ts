@@ -1,13 +1,13 @@
-import { CodedError } from "../errors/codedError.js"
-/** Why a machine refused an event or an input at its boundary. Each reason has one stable code (docs/errors.md). */
-export type MachineEventErrorReason = "UnknownEventType" | "InvalidEvent" | "InvalidInput"
-
-/** Stable code per reason. */
-export const MACHINE_EVENT_ERROR_CODES: Readonly<Record<MachineEventErrorReason, string>> = {
+import { CodedError, codeTable } from "../errors/codedError.js"
+/** Stable code per reason (docs/errors.md). */
+export const MACHINE_EVENT_ERROR_CODES = codeTable({
   UnknownEventType: "AGH_MACHINE_UNKNOWN_EVENT",
   InvalidEvent: "AGH_MACHINE_BAD_EVENT",
   InvalidInput: "AGH_MACHINE_BAD_INPUT",
-}
+})
+
+/** Why a machine refused an event or an input at its boundary: a key of {@link MACHINE_EVENT_ERROR_CODES}. */
+export type MachineEventErrorReason = keyof typeof MACHINE_EVENT_ERROR_CODES
 
 /**
  * An event (or a machine input) that does not have the shape the machine expects. Nothing was sent to the

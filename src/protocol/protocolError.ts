@@ -1,14 +1,14 @@
-import { CodedError } from "../errors/codedError.js"
-/** Why a stream-json line was rejected. Each reason has one stable code (docs/errors.md). */
-export type ProtocolErrorReason = "NotJson" | "BadShape" | "LineTooLong" | "BadUtf8"
-
-/** The stable code of each {@link ProtocolErrorReason}. */
-export const PROTOCOL_ERROR_CODES: Readonly<Record<ProtocolErrorReason, string>> = {
+import { CodedError, codeTable } from "../errors/codedError.js"
+/** The stable code of each reason (docs/errors.md). */
+export const PROTOCOL_ERROR_CODES = codeTable({
   NotJson: "AGH_PROTO_NOT_JSON",
   BadShape: "AGH_PROTO_BAD_SHAPE",
   LineTooLong: "AGH_PROTO_LINE_TOO_LONG",
   BadUtf8: "AGH_PROTO_BAD_UTF8",
-}
+})
+
+/** Why a stream-json line was rejected: a key of {@link PROTOCOL_ERROR_CODES}. */
+export type ProtocolErrorReason = keyof typeof PROTOCOL_ERROR_CODES
 
 /**
  * A stream-json line the host or the agent could not accept. A value, never thrown by the decoders: a

@@ -1,21 +1,6 @@
-import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
-/** Why an HTTP request was refused. Each reason has one stable code and one HTTP status (docs/errors.md). */
-export type ServerErrorReason =
-  | "AuthRequired"
-  | "AuthInvalid"
-  | "NotFound"
-  | "MethodNotAllowed"
-  | "BodyTooLarge"
-  | "UnsupportedMediaType"
-  | "BadJson"
-  | "BadRequest"
-  | "SessionNotFound"
-  | "UpgradeRequired"
-  | "ShuttingDown"
-  | "Internal"
-
-/** Code and HTTP status per reason: the two facts a client relies on. */
-export const SERVER_ERRORS: Readonly<Record<ServerErrorReason, CodeAndStatus>> = {
+import { HttpCodedError, httpCodeTable } from "../errors/codedError.js"
+/** Code and HTTP status per reason: the two facts a client relies on (docs/errors.md). */
+export const SERVER_ERRORS = httpCodeTable({
   AuthRequired: { code: "AGH_AUTH_REQUIRED", status: 401 },
   AuthInvalid: { code: "AGH_AUTH_INVALID", status: 401 },
   NotFound: { code: "AGH_NOT_FOUND", status: 404 },
@@ -28,7 +13,10 @@ export const SERVER_ERRORS: Readonly<Record<ServerErrorReason, CodeAndStatus>> =
   UpgradeRequired: { code: "AGH_WS_UPGRADE_REQUIRED", status: 426 },
   ShuttingDown: { code: "AGH_SHUTTING_DOWN", status: 503 },
   Internal: { code: "AGH_INTERNAL", status: 500 },
-}
+})
+
+/** Why an HTTP request was refused: a key of {@link SERVER_ERRORS}. */
+export type ServerErrorReason = keyof typeof SERVER_ERRORS
 
 /**
  * A request the server refuses. Route handlers throw it (or a {@link HttpError}-shaped error from a module

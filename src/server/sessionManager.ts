@@ -1,5 +1,5 @@
 import type { SessionHandle, SessionInfo } from "../effects/sessionHandle.js"
-import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
+import { HttpCodedError, httpCodeTable } from "../errors/codedError.js"
 
 /** What a session is created with, after the host's policy checks (see `withSessionPolicy`). */
 export interface CreateSessionOptions {
@@ -41,21 +41,8 @@ export interface SessionManager {
   shutdown(): Promise<void>
 }
 
-/** Why a session could not be created or reached. */
-export type SessionManagerErrorReason =
-  | "PolicyCwd"
-  | "PolicySkipPermissions"
-  | "PolicyRemoteSessions"
-  | "PolicyCloneUrl"
-  | "MaxSessions"
-  | "UnknownAgent"
-  | "CwdInvalid"
-  | "NotImplemented"
-  | "CreateFailed"
-  | "BundleNotFound"
-
 /** Code and HTTP status per reason (docs/errors.md). */
-export const SESSION_MANAGER_ERRORS: Readonly<Record<SessionManagerErrorReason, CodeAndStatus>> = {
+export const SESSION_MANAGER_ERRORS = httpCodeTable({
   PolicyCwd: { code: "AGH_POLICY_CWD", status: 403 },
   PolicySkipPermissions: { code: "AGH_POLICY_SKIP_PERMISSIONS", status: 403 },
   PolicyRemoteSessions: { code: "AGH_POLICY_REMOTE_SESSIONS", status: 403 },
@@ -66,7 +53,10 @@ export const SESSION_MANAGER_ERRORS: Readonly<Record<SessionManagerErrorReason, 
   NotImplemented: { code: "AGH_NOT_IMPLEMENTED", status: 501 },
   CreateFailed: { code: "AGH_SESSION_CREATE_FAILED", status: 500 },
   BundleNotFound: { code: "AGH_BUNDLE_NOT_FOUND", status: 404 },
-}
+})
+
+/** Why a session could not be created or reached: a key of {@link SESSION_MANAGER_ERRORS}. */
+export type SessionManagerErrorReason = keyof typeof SESSION_MANAGER_ERRORS
 
 /** A session request refused by policy, or a session that failed to start. */
 export class SessionManagerError extends HttpCodedError("SessionManagerError", SESSION_MANAGER_ERRORS) {}

@@ -1,23 +1,6 @@
-import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
-/** Why a teleport step (snapshot, bundle upload, workspace, pull-back) failed. */
-export type TeleportErrorReason =
-  | "NotARepo"
-  | "BranchExists"
-  | "BranchCheckedOut"
-  | "BadSessionId"
-  | "BundleTooLarge"
-  | "BundleInvalid"
-  | "BundleNotFound"
-  | "UploadFailed"
-  | "DiskFull"
-  | "WorkspaceExists"
-  | "WorkspaceEscape"
-  | "RemoteUnreachable"
-  | "RefNotFound"
-  | "Io"
-
+import { HttpCodedError, httpCodeTable } from "../errors/codedError.js"
 /** Stable code and the HTTP status a route answers with, per reason (docs/errors.md). */
-export const TELEPORT_ERRORS: Readonly<Record<TeleportErrorReason, CodeAndStatus>> = {
+export const TELEPORT_ERRORS = httpCodeTable({
   NotARepo: { code: "AGH_GIT_NOT_A_REPO", status: 400 },
   BranchExists: { code: "AGH_GIT_BRANCH_EXISTS", status: 409 },
   BranchCheckedOut: { code: "AGH_GIT_BRANCH_CHECKED_OUT", status: 409 },
@@ -32,7 +15,10 @@ export const TELEPORT_ERRORS: Readonly<Record<TeleportErrorReason, CodeAndStatus
   RemoteUnreachable: { code: "AGH_GIT_REMOTE_UNREACHABLE", status: 400 },
   RefNotFound: { code: "AGH_GIT_REF_NOT_FOUND", status: 400 },
   Io: { code: "AGH_TELEPORT_IO", status: 500 },
-}
+})
+
+/** Why a teleport step (snapshot, bundle, workspace, pull-back) failed: a key of {@link TELEPORT_ERRORS}. */
+export type TeleportErrorReason = keyof typeof TELEPORT_ERRORS
 
 /**
  * A teleport failure. The message names the directory, file, bundle, branch or limit involved; `path` is the

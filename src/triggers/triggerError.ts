@@ -1,17 +1,6 @@
-import { type CodeAndStatus, HttpCodedError } from "../errors/codedError.js"
-/** Why a trigger operation failed. Each reason has one stable code and one HTTP status (docs/errors.md). */
-export type TriggerErrorReason =
-  | "NotFound"
-  | "Invalid"
-  | "Disabled"
-  | "ProjectUnsupported"
-  | "NoLauncher"
-  | "BadEvent"
-  | "StoreFailed"
-  | "Closed"
-
-/** Code and HTTP status per reason: what a client of `/v1/code/triggers` relies on. */
-export const TRIGGER_ERRORS: Readonly<Record<TriggerErrorReason, CodeAndStatus>> = {
+import { HttpCodedError, httpCodeTable } from "../errors/codedError.js"
+/** Code and HTTP status per reason: what a client of `/v1/code/triggers` relies on (docs/errors.md). */
+export const TRIGGER_ERRORS = httpCodeTable({
   NotFound: { code: "AGH_TRIGGER_NOT_FOUND", status: 404 },
   Invalid: { code: "AGH_TRIGGER_INVALID", status: 400 },
   Disabled: { code: "AGH_TRIGGER_DISABLED", status: 409 },
@@ -20,7 +9,10 @@ export const TRIGGER_ERRORS: Readonly<Record<TriggerErrorReason, CodeAndStatus>>
   BadEvent: { code: "AGH_TRIGGER_BAD_EVENT", status: 500 },
   StoreFailed: { code: "AGH_TRIGGER_STORE_FAILED", status: 500 },
   Closed: { code: "AGH_TRIGGER_STORE_CLOSED", status: 503 },
-}
+})
+
+/** Why a trigger operation failed: a key of {@link TRIGGER_ERRORS}. */
+export type TriggerErrorReason = keyof typeof TRIGGER_ERRORS
 
 /**
  * A refused or failed trigger operation. It carries `code` and `status`, so the HTTP router renders it as

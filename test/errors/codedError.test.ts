@@ -1,19 +1,25 @@
 import * as Effect from "effect/Effect"
-import { describe, expect, it } from "vitest"
-import { CodedError, HttpCodedError } from "../../src/errors/codedError.js"
+import { describe, expect, expectTypeOf, it } from "vitest"
+import {
+  type CodeAndStatus,
+  CodedError,
+  codeTable,
+  HttpCodedError,
+  httpCodeTable,
+} from "../../src/errors/codedError.js"
 import { isHttpError } from "../../src/server/serverError.js"
 
-type DemoReason = "Missing" | "Busy"
-
-const DEMO_CODES: Readonly<Record<DemoReason, string>> = {
+const DEMO_CODES = codeTable({
   Missing: "AGH_DEMO_MISSING",
   Busy: "AGH_DEMO_BUSY",
-}
+})
 
-const DEMO_HTTP: Readonly<Record<DemoReason, { readonly code: string; readonly status: number }>> = {
+type DemoReason = keyof typeof DEMO_CODES
+
+const DEMO_HTTP = httpCodeTable({
   Missing: { code: "AGH_DEMO_MISSING", status: 404 },
   Busy: { code: "AGH_DEMO_BUSY", status: 409 },
-}
+})
 
 class DemoError extends CodedError("DemoError", DEMO_CODES)<{
   readonly path: string
@@ -27,6 +33,17 @@ class HostCodedError extends CodedError("HostCodedError", DEMO_CODES)<{ readonly
     return this.hostCode ?? super.code
   }
 }
+
+describe("codeTable and httpCodeTable", () => {
+  it("type a table by its keys and keep its codes as plain strings", () => {
+    // Checked by tsc (test/ is in tsconfig): the reason union is the keys, the codes are not narrowed to literals.
+    expectTypeOf<DemoReason>().toEqualTypeOf<"Missing" | "Busy">()
+    expectTypeOf(DEMO_CODES).toEqualTypeOf<Readonly<Record<DemoReason, string>>>()
+    expectTypeOf(DEMO_HTTP).toEqualTypeOf<Readonly<Record<DemoReason, CodeAndStatus>>>()
+    expect(DEMO_CODES).toEqual({ Missing: "AGH_DEMO_MISSING", Busy: "AGH_DEMO_BUSY" })
+    expect(DEMO_HTTP.Busy).toEqual({ code: "AGH_DEMO_BUSY", status: 409 })
+  })
+})
 
 describe("CodedError", () => {
   it("reads the code of the reason from the table", () => {

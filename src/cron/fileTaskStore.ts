@@ -1,34 +1,28 @@
-import { mkdirSync, readFileSync } from "node:fs"
-import { dirname } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { type ClockShape, liveClock } from "../adapters/clock.js"
 import { type IdsShape, liveIds } from "../adapters/ids.js"
-import { atomicWriteFile } from "./atomicWriteFile.js"
+import { readTextIfExists } from "./readTextIfExists.js"
 import {
   parseTaskFile,
   type ScheduledTask,
-  serializeTaskDocument,
-  type TaskFileDocument,
   type TaskFileView,
   taskFilePath,
   withTaskAdded,
   withTaskFired,
   withTaskRemoved,
 } from "./taskFile.js"
-import { type TaskFileLockOptions, taskFileLockPath, tryLockTaskFile } from "./taskFileLock.js"
 import { type TaskFileWatchOptions, watchTaskFile } from "./taskFileWatcher.js"
 import { prepareNewTask, type TaskListing, type TaskStore } from "./taskStore.js"
-import { TaskStoreError, taskIoError } from "./taskStoreError.js"
+import { type TaskStoreError, taskIoError } from "./taskStoreError.js"
+import {
+  DEFAULT_TASK_FILE_LOCK_TIMEOUT_MS,
+  type TaskFileEdit,
+  type TaskFileWriteLockOptions,
+  updateTaskFile,
+} from "./updateTaskFile.js"
 
-/** How long a writer waits for another writer's lock before giving up with `AGH_TASKS_LOCKED`. */
-export const DEFAULT_TASK_FILE_LOCK_TIMEOUT_MS = 15_000
-
-/**
- * How often one read-modify-write is redone because the file changed under it (a writer that does not
- * take our lock, such as Claude Code) before the write is given up with `AGH_TASKS_LOCKED`.
- */
-const MAX_SWAP_ATTEMPTS = 20
+export { DEFAULT_TASK_FILE_LOCK_TIMEOUT_MS }
 
 /** Options of {@link makeFileTaskStore}. */
 export interface FileTaskStoreOptions {
@@ -37,22 +31,8 @@ export interface FileTaskStoreOptions {
   /** Ids of new tasks (default random). */
   readonly ids?: IdsShape
   /** The write lock; `timeoutMs` bounds the wait (default {@link DEFAULT_TASK_FILE_LOCK_TIMEOUT_MS}). */
-  readonly lock?: TaskFileLockOptions & { readonly timeoutMs?: number }
+  readonly lock?: TaskFileWriteLockOptions
   readonly watch?: TaskFileWatchOptions
-}
-
-/** One edit of the file: the new document and the result, or `unchanged` with the result (nothing written). */
-type Edit<A> =
-  | { readonly document: TaskFileDocument; readonly result: A }
-  | { readonly unchanged: true; readonly result: A }
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8")
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null
-    throw error
-  }
 }
 
 /**
@@ -74,7 +54,6 @@ export function makeFileTaskStore(projectDir: string, options: FileTaskStoreOpti
   const path = taskFilePath(projectDir)
   const clock = options.clock ?? liveClock
   const ids = options.ids ?? liveIds
-  const lockTimeoutMs = options.lock?.timeoutMs ?? DEFAULT_TASK_FILE_LOCK_TIMEOUT_MS
   let lastGood: TaskFileView | undefined
 
   const listingOf = (view: Result.Result<TaskFileView, TaskStoreError>): TaskListing => {
@@ -86,77 +65,27 @@ export function makeFileTaskStore(projectDir: string, options: FileTaskStoreOpti
   }
 
   const read = Effect.try({
-    try: () => readText(path),
+    try: () => readTextIfExists(path),
     catch: (error) => taskIoError(path, "read", path, error),
   })
 
-  const acquireLock = Effect.fnUntraced(function* () {
-    let waited = 0
-    for (let attempt = 0; ; attempt++) {
-      const outcome = yield* Effect.try({
-        try: () => tryLockTaskFile(path, options.lock),
-        catch: (error) => taskIoError(path, "lock", taskFileLockPath(path), error),
-      })
-      if (outcome.acquired) return outcome.release
-      if (waited >= lockTimeoutMs) {
-        return yield* Effect.fail(
-          new TaskStoreError({
-            reason: "Locked",
-            location: path,
-            message: `${path}: the write lock is held by ${outcome.holder}; gave up after ${waited} ms`,
-          }),
-        )
-      }
-      // A write holds the lock for about two fsyncs (~20 ms on a plain disk): poll fast, settle at 16 ms.
-      const pause = Math.min(2 ** attempt, 16)
-      waited += pause
-      yield* Effect.sleep(pause)
-    }
-  })
-
-  /** Read-modify-write under the lock; `edit` sees the file as it is now. */
-  const modify = <A>(edit: (view: TaskFileView) => Result.Result<Edit<A>, TaskStoreError>) =>
-    Effect.acquireUseRelease(
-      acquireLock(),
-      () =>
-        Effect.try({
-          try: () => {
-            for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; attempt++) {
-              const before = readText(path)
-              const view = parseTaskFile(before, path)
-              listingOf(view)
-              if (Result.isFailure(view)) return Result.fail(view.failure)
-              const edited = edit(view.success)
-              if (Result.isFailure(edited) || "unchanged" in edited.success) return edited
-              const text = serializeTaskDocument(edited.success.document)
-              mkdirSync(dirname(path), { recursive: true })
-              if (atomicWriteFile(path, text, () => readText(path) === before)) {
-                listingOf(parseTaskFile(text, path))
-                return edited
-              }
-            }
-            return Result.fail(
-              new TaskStoreError({
-                reason: "Locked",
-                location: path,
-                message: `${path}: changed by another writer during each of ${MAX_SWAP_ATTEMPTS} attempts to update it`,
-              }),
-            )
-          },
-          catch: (error) => taskIoError(path, "write", path, error),
-        }).pipe(
-          Effect.flatMap((r) =>
-            Result.isSuccess(r) ? Effect.succeed(r.success.result) : Effect.fail(r.failure),
-          ),
-        ),
-      (release) =>
-        Effect.sync(() => {
-          try {
-            release()
-          } catch {
-            // A lock we cannot remove goes stale and is broken by the next writer.
-          }
-        }),
+  /** Read-modify-write under the lock (see `updateTaskFile`); `edit` sees the file as it is now. */
+  const modify = <A>(edit: (view: TaskFileView) => Result.Result<TaskFileEdit<A>, TaskStoreError>) =>
+    Effect.promise(() =>
+      updateTaskFile(
+        path,
+        (view) => {
+          lastGood = view
+          return edit(view)
+        },
+        options.lock,
+      ),
+    ).pipe(
+      Effect.flatMap((update) => {
+        if (Result.isFailure(update)) return Effect.fail(update.failure)
+        if (update.success.written !== undefined) listingOf(parseTaskFile(update.success.written, path))
+        return Effect.succeed(update.success.result)
+      }),
     )
 
   const takenIn = (view: TaskFileView) => {

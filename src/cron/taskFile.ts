@@ -133,19 +133,22 @@ function invalidEntry(
   })
 }
 
+/** The fields the file keeps, in the order they are written (never `durable`, `agentId`). */
+function fileFields(task: ScheduledTask) {
+  return {
+    id: task.id,
+    cron: task.cron,
+    prompt: task.prompt,
+    createdAt: task.createdAt,
+    ...(task.lastFiredAt === undefined ? {} : { lastFiredAt: task.lastFiredAt }),
+    ...(task.recurring === undefined ? {} : { recurring: task.recurring }),
+    ...(task.permanent === undefined ? {} : { permanent: task.permanent }),
+  }
+}
+
 /** The known fields of a validated entry, as the scheduler sees them. */
 function taskOf(entry: Record<string, unknown>): ScheduledTask {
-  const e = entry as unknown as ScheduledTask
-  return {
-    id: e.id,
-    cron: e.cron,
-    prompt: e.prompt,
-    createdAt: e.createdAt,
-    ...(e.lastFiredAt === undefined ? {} : { lastFiredAt: e.lastFiredAt }),
-    ...(e.recurring === undefined ? {} : { recurring: e.recurring }),
-    ...(e.permanent === undefined ? {} : { permanent: e.permanent }),
-    durable: true,
-  }
+  return { ...fileFields(entry as unknown as ScheduledTask), durable: true }
 }
 
 /**
@@ -239,15 +242,7 @@ export function serializeTaskDocument(document: TaskFileDocument): string {
 
 /** The entry written for a new task: file fields only, in a stable order (never `durable`, `agentId`). */
 export function taskFileEntry(task: ScheduledTask): Record<string, unknown> {
-  return {
-    id: task.id,
-    cron: task.cron,
-    prompt: task.prompt,
-    createdAt: task.createdAt,
-    ...(task.lastFiredAt === undefined ? {} : { lastFiredAt: task.lastFiredAt }),
-    ...(task.recurring === undefined ? {} : { recurring: task.recurring }),
-    ...(task.permanent === undefined ? {} : { permanent: task.permanent }),
-  }
+  return fileFields(task)
 }
 
 /** `document` with `task` appended. */

@@ -1,7 +1,8 @@
-import { type FSWatcher, readFileSync, statSync, watch } from "node:fs"
+import { type FSWatcher, statSync, watch } from "node:fs"
 import { basename, dirname } from "node:path"
 import * as Result from "effect/Result"
 import { type ClockShape, liveClock, type TimerHandle } from "../adapters/clock.js"
+import { readTextIfExists } from "./readTextIfExists.js"
 import { parseTaskFile, type TaskFileView } from "./taskFile.js"
 import { type TaskStoreError, taskIoError } from "./taskStoreError.js"
 
@@ -30,15 +31,6 @@ export interface TaskFileWatchOptions {
 export interface TaskFileWatch {
   /** Stops watching; no callback runs afterwards. */
   readonly stop: () => void
-}
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8")
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null
-    throw error
-  }
 }
 
 function isDirectory(path: string): boolean {
@@ -116,7 +108,7 @@ export function watchTaskFile(
     arm()
     let text: string | null
     try {
-      text = readText(path)
+      text = readTextIfExists(path)
     } catch (error) {
       const failure = taskIoError(path, "read", path, error)
       if (last !== undefined && "io" in last && last.io === failure.message) return

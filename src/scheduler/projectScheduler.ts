@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from "node:fs"
+import { statSync } from "node:fs"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
@@ -15,6 +15,7 @@ import {
   DEFAULT_CRON_JITTER_CONFIG,
   validateCronJitterConfig,
 } from "../cron/jitterConfig.js"
+import { readTextIfExists } from "../cron/readTextIfExists.js"
 import { parseTaskFile, type ScheduledTask, type TaskFileView, taskFilePath } from "../cron/taskFile.js"
 import {
   DEFAULT_TASK_WATCH_POLL_MS,
@@ -129,10 +130,9 @@ const messageOf = (error: unknown): string => (error instanceof Error ? error.me
 function readTasksFile(path: string): Result.Result<TaskFileView, TaskStoreError> {
   let text: string | null
   try {
-    text = readFileSync(path, "utf8")
+    text = readTextIfExists(path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") text = null
-    else return Result.fail(taskIoError(path, "read", path, error))
+    return Result.fail(taskIoError(path, "read", path, error))
   }
   return parseTaskFile(text, path)
 }

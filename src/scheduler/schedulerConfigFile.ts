@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync } from "node:fs"
+import { mkdirSync } from "node:fs"
 import { dirname, isAbsolute, join } from "node:path"
 import * as Result from "effect/Result"
 import { atomicWriteFile } from "../cron/atomicWriteFile.js"
 import { type CronJitterConfig, validateCronJitterConfig } from "../cron/jitterConfig.js"
+import { readTextIfExists } from "../cron/readTextIfExists.js"
 import { SchedulerError } from "./schedulerError.js"
 import { canonicalProjectDir } from "./schedulerStream.js"
 
@@ -31,15 +32,6 @@ function invalid(path: string, message: string, field?: string, cause?: unknown)
     ...(field === undefined ? {} : { field }),
     ...(cause === undefined ? {} : { cause }),
   })
-}
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8")
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null
-    throw error
-  }
 }
 
 /**
@@ -105,7 +97,7 @@ export function loadSchedulerConfig(
 ): Result.Result<SchedulerConfig, SchedulerError> {
   let text: string | null
   try {
-    text = readText(path)
+    text = readTextIfExists(path)
   } catch (cause) {
     return Result.fail(invalid(path, `cannot read it (${(cause as Error).message})`, undefined, cause))
   }
@@ -120,7 +112,7 @@ export function readProjectRegistry(home: string): Result.Result<ReadonlyArray<s
   const path = join(home, PROJECT_REGISTRY_FILE)
   let text: string | null
   try {
-    text = readText(path)
+    text = readTextIfExists(path)
   } catch (cause) {
     return Result.fail(
       new SchedulerError({
@@ -161,7 +153,7 @@ export function registerCronProject(home: string, projectDir: string): string {
   for (let attempt = 0; attempt < 20; attempt++) {
     let before: string | null
     try {
-      before = readText(path)
+      before = readTextIfExists(path)
     } catch (cause) {
       throw new SchedulerError({
         reason: "RegistryIo",
@@ -175,7 +167,7 @@ export function registerCronProject(home: string, projectDir: string): string {
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
       const text = `${JSON.stringify({ projects: [...current.success, dir] }, null, 2)}\n`
-      if (atomicWriteFile(path, text, () => readText(path) === before)) return dir
+      if (atomicWriteFile(path, text, () => readTextIfExists(path) === before)) return dir
     } catch (cause) {
       throw new SchedulerError({
         reason: "RegistryIo",

@@ -1,19 +1,13 @@
-import { mkdirSync, readFileSync } from "node:fs"
-import { dirname } from "node:path"
 import * as Result from "effect/Result"
-import { atomicWriteFile } from "../cron/atomicWriteFile.js"
-import { DEFAULT_TASK_FILE_LOCK_TIMEOUT_MS } from "../cron/fileTaskStore.js"
 import {
-  parseTaskFile,
   type ScheduledTask,
-  serializeTaskDocument,
-  type TaskFileDocument,
+  type TaskFileView,
   taskFilePath,
   withTaskFired,
   withTaskRemoved,
 } from "../cron/taskFile.js"
-import { type TaskFileLockOptions, taskFileLockPath, tryLockTaskFile } from "../cron/taskFileLock.js"
-import { TaskStoreError, taskIoError } from "../cron/taskStoreError.js"
+import type { TaskStoreError } from "../cron/taskStoreError.js"
+import { type TaskFileEdit, type TaskFileWriteLockOptions, updateTaskFile } from "../cron/updateTaskFile.js"
 
 /**
  * A fire about to be handed over, as a compare-and-set on the task's `lastFiredAt`: it goes ahead only if
@@ -56,7 +50,7 @@ type Op =
 
 /** Options of {@link makeTaskFileEditor}. */
 export interface TaskFileEditorOptions {
-  readonly lock?: TaskFileLockOptions & { readonly timeoutMs?: number }
+  readonly lock?: TaskFileWriteLockOptions
 }
 
 /** The scheduler's writes to a project's tasks file, batched. */
@@ -70,24 +64,10 @@ export interface TaskFileEditor {
   readonly flush: () => Promise<void>
 }
 
-/** Same bound as the task store: a writer that ignores our lock gets this many chances. */
-const MAX_SWAP_ATTEMPTS = 20
-
-function readText(path: string): string | null {
-  try {
-    return readFileSync(path, "utf8")
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null
-    throw error
-  }
-}
-
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 /**
- * Writes of the project scheduler to `<project>/.claude/scheduled_tasks.json`, with the same protocol as
- * the task store (write lock, re-read, atomic replace checked against the text read; docs/scheduled-tasks.md)
- * and two differences:
+ * Writes of the project scheduler to `<project>/.claude/scheduled_tasks.json`, through the task store's own
+ * write protocol ({@link updateTaskFile}: write lock, re-read, atomic replace checked against the text read;
+ * docs/scheduled-tasks.md) with two differences:
  * - a fire is a compare-and-set: under the write lock, the file's `lastFiredAt` is checked before it is
  *   moved on, so two hosts racing a scheduler-lock handover cannot both fire one slot;
  * - edits queued while a write is in flight go out together in the next one (group commit): 10k tasks that
@@ -100,34 +80,14 @@ const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export function makeTaskFileEditor(projectDir: string, options: TaskFileEditorOptions = {}): TaskFileEditor {
   const path = taskFilePath(projectDir)
-  const timeoutMs = options.lock?.timeoutMs ?? DEFAULT_TASK_FILE_LOCK_TIMEOUT_MS
   let queue: Op[] = []
   let running: Promise<void> | undefined
 
-  const acquire = async (): Promise<() => void> => {
-    let waited = 0
-    for (let attempt = 0; ; attempt++) {
-      const outcome = tryLockTaskFile(path, options.lock)
-      if (outcome.acquired) return outcome.release
-      if (waited >= timeoutMs) {
-        throw new TaskStoreError({
-          reason: "Locked",
-          location: path,
-          message: `${path}: the write lock is held by ${outcome.holder}; gave up after ${waited} ms`,
-        })
-      }
-      // The store's own backoff: a write holds the lock for about two fsyncs.
-      const ms = Math.min(2 ** attempt, 16)
-      waited += ms
-      await pause(ms)
-    }
-  }
-
-  /** Applies the batch to the document; returns the new document, or undefined when nothing changes. */
-  const apply = (document: TaskFileDocument, tasks: ReadonlyArray<ScheduledTask>, batch: Op[]) => {
+  /** Applies the batch to the document, with each op's outcome. */
+  const apply = (view: TaskFileView, batch: Op[]): TaskFileEdit<Array<ClaimOutcome | boolean>> => {
     const outcomes: Array<ClaimOutcome | boolean> = []
-    const lastFired = new Map(tasks.map((t) => [t.id, t.lastFiredAt]))
-    let doc = document
+    const lastFired = new Map(view.tasks.map((t) => [t.id, t.lastFiredAt]))
+    let doc = view.document
     let changed = false
     for (const op of batch) {
       if (op.kind === "remove") {
@@ -160,7 +120,7 @@ export function makeTaskFileEditor(projectDir: string, options: TaskFileEditorOp
       lastFired.set(taskId, edit.task.lastFiredAt)
       outcomes.push({ kind: "claimed", task: edit.task })
     }
-    return { document: changed ? doc : undefined, outcomes }
+    return changed ? { document: doc, result: outcomes } : { unchanged: true, result: outcomes }
   }
 
   const settle = (batch: Op[], outcomes: ReadonlyArray<ClaimOutcome | boolean>) => {
@@ -176,52 +136,9 @@ export function makeTaskFileEditor(projectDir: string, options: TaskFileEditorOp
   }
 
   const write = async (batch: Op[]): Promise<void> => {
-    let release: () => void
-    try {
-      release = await acquire()
-    } catch (error) {
-      fail(
-        batch,
-        error instanceof TaskStoreError ? error : taskIoError(path, "lock", taskFileLockPath(path), error),
-      )
-      return
-    }
-    try {
-      for (let attempt = 0; attempt < MAX_SWAP_ATTEMPTS; attempt++) {
-        const before = readText(path)
-        const view = parseTaskFile(before, path)
-        if (Result.isFailure(view)) {
-          fail(batch, view.failure)
-          return
-        }
-        const { document, outcomes } = apply(view.success.document, view.success.tasks, batch)
-        if (document === undefined) {
-          settle(batch, outcomes)
-          return
-        }
-        mkdirSync(dirname(path), { recursive: true })
-        if (atomicWriteFile(path, serializeTaskDocument(document), () => readText(path) === before)) {
-          settle(batch, outcomes)
-          return
-        }
-      }
-      fail(
-        batch,
-        new TaskStoreError({
-          reason: "Locked",
-          location: path,
-          message: `${path}: changed by another writer during each of ${MAX_SWAP_ATTEMPTS} attempts to update it`,
-        }),
-      )
-    } catch (error) {
-      fail(batch, taskIoError(path, "write", path, error))
-    } finally {
-      try {
-        release()
-      } catch {
-        // A lock we cannot remove goes stale and is broken by the next writer.
-      }
-    }
+    const update = await updateTaskFile(path, (view) => Result.succeed(apply(view, batch)), options.lock)
+    if (Result.isSuccess(update)) settle(batch, update.success.result)
+    else fail(batch, update.failure)
   }
 
   const drain = async (): Promise<void> => {

@@ -9,6 +9,7 @@ import {
   type AcquireOptions,
   liveSchedulerLockBackend,
   type ReleaseOptions,
+  releaseOptionsOf,
   type SchedulerLockBackend,
 } from "./schedulerLockBackend.js"
 import { SchedulerLockError } from "./schedulerLockError.js"
@@ -75,10 +76,7 @@ export function makeSchedulerLock(backend: SchedulerLockBackend): SchedulerLockS
       return yield* Effect.try({ try: () => backend.inspect(projectDir), catch: lockFailure })
     }),
     hold: (projectDir, sessionId, options) => {
-      const ownerOptions: ReleaseOptions = {
-        ...(options?.pid === undefined ? {} : { pid: options.pid }),
-        ...(options?.onDecision === undefined ? {} : { onDecision: options.onDecision }),
-      }
+      const ownerOptions = releaseOptionsOf(options)
       const releaseNow = () => {
         try {
           backend.release(projectDir, sessionId, ownerOptions)

@@ -52,6 +52,17 @@ export interface ReleaseOptions {
 }
 
 /**
+ * The options that release a lock taken with `options`: the same pid and decision sink, and nothing else
+ * (a release judges claims with the default grace, whatever the acquisition used).
+ */
+export function releaseOptionsOf(options: AcquireOptions | undefined): ReleaseOptions {
+  return {
+    ...(options?.pid === undefined ? {} : { pid: options.pid }),
+    ...(options?.onDecision === undefined ? {} : { onDecision: options.onDecision }),
+  }
+}
+
+/**
  * The lock's synchronous core, over real files or the memory world. Synchronous on purpose: a release
  * must run inside a process `exit` handler, and a retry loop on a manual clock must take the lock inside
  * `advance()`. Failures throw {@link SchedulerLockError}.

@@ -333,6 +333,22 @@ function* refuse(
   }
 }
 
+/** Our own session's lock is ours again, as `lock` (the record found, or the one that replaced it). */
+function* reacquire(
+  input: LockProgramInput,
+  previousPid: number,
+  lock: SchedulerLockRecord,
+): LockProgram<LockResult> {
+  yield* ops.decide({
+    type: "reacquired",
+    lockPath: input.lockPath,
+    sessionId: input.sessionId,
+    pid: input.self.pid,
+    previousPid,
+  })
+  return { acquired: true, how: "reacquired", lock, lockPath: input.lockPath }
+}
+
 /**
  * Tries once to take the lock: O_EXCL create; else our own session's lock is kept (or rewritten with our
  * pid); a live holder refuses; a stale one (dead pid, reused pid, long-torn file) is removed under a claim
@@ -362,14 +378,7 @@ export function* acquireProgram(input: LockProgramInput): LockProgram<LockResult
     const verdict = yield* judge(input, seen)
     switch (verdict.kind) {
       case "self":
-        yield* ops.decide({
-          type: "reacquired",
-          lockPath,
-          sessionId: input.sessionId,
-          pid: input.self.pid,
-          previousPid: verdict.record.pid,
-        })
-        return { acquired: true, how: "reacquired", lock: verdict.record, lockPath }
+        return yield* reacquire(input, verdict.record.pid, verdict.record)
       case "alive":
         return yield* refuse(input, verdict.reason, verdict.record)
       case "corrupt-fresh":
@@ -384,14 +393,7 @@ export function* acquireProgram(input: LockProgramInput): LockProgram<LockResult
         })
         if (outcome.kind === "busy") return yield* refuse(input, "recovering", verdict.record)
         if (outcome.kind === "done" && outcome.value !== undefined) {
-          yield* ops.decide({
-            type: "reacquired",
-            lockPath,
-            sessionId: input.sessionId,
-            pid: input.self.pid,
-            previousPid: verdict.record.pid,
-          })
-          return { acquired: true, how: "reacquired", lock: outcome.value, lockPath }
+          return yield* reacquire(input, verdict.record.pid, outcome.value)
         }
         lastHolder = verdict.record
         continue

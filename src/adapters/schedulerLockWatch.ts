@@ -3,6 +3,7 @@ import { releaseOnProcessExit } from "./releaseOnExit.js"
 import {
   type AcquireOptions,
   liveSchedulerLockBackend,
+  releaseOptionsOf,
   type SchedulerLockBackend,
 } from "./schedulerLockBackend.js"
 import { SchedulerLockError } from "./schedulerLockError.js"
@@ -50,10 +51,7 @@ export async function holdSchedulerLock(
   const backend = options?.backend ?? liveSchedulerLockBackend()
   const result = backend.tryAcquire(projectDir, sessionId, options)
   if (!result.acquired) return { result, release: () => false }
-  const releaseOptions = {
-    ...(options?.pid === undefined ? {} : { pid: options.pid }),
-    ...(options?.onDecision === undefined ? {} : { onDecision: options.onDecision }),
-  }
+  const releaseOptions = releaseOptionsOf(options)
   let done = false
   const release = (): boolean => {
     if (done) return false
@@ -117,10 +115,7 @@ export function watchSchedulerLock(
   const backend = options.backend ?? liveSchedulerLockBackend()
   const clock = options.clock ?? backend.clock
   const intervalMs = options.intervalMs ?? DEFAULT_LOCK_RETRY_MS
-  const ownerOptions = {
-    ...(options.pid === undefined ? {} : { pid: options.pid }),
-    ...(options.onDecision === undefined ? {} : { onDecision: options.onDecision }),
-  }
+  const ownerOptions = releaseOptionsOf(options)
   let held: SchedulerLockRecord | undefined
   let timer: TimerHandle | undefined
   let stopped = false

@@ -40,14 +40,19 @@ schedulerLockContract("memory (layerTest)", async () => {
   }
 })
 
+/** A world whose lock pid 1 took (session s1) and then died without releasing; `contenders` are alive. */
+function worldAfterDeadHolder(...contenders: number[]): MemoryLockWorld {
+  const world = new MemoryLockWorld()
+  world.spawn(1)
+  world.backend({ pid: 1 }).tryAcquire(PROJECT, "s1")
+  world.kill(1)
+  for (const pid of contenders) world.spawn(pid)
+  return world
+}
+
 describe("scheduler lock protocol, interleaved step by step", () => {
   it("two recoverers of one dead holder: the late one never removes the new holder's lock", () => {
-    const world = new MemoryLockWorld()
-    world.spawn(1)
-    world.backend({ pid: 1 }).tryAcquire(PROJECT, "s1")
-    world.kill(1)
-    world.spawn(2)
-    world.spawn(3)
+    const world = worldAfterDeadHolder(2, 3)
     const a = stepAcquire(world, PROJECT, "s2", 2)
     const b = stepAcquire(world, PROJECT, "s3", 3)
     // Both see the dead holder's lock and judge it stale before either acts.
@@ -61,11 +66,7 @@ describe("scheduler lock protocol, interleaved step by step", () => {
   })
 
   it("a recoverer whose view is two instances old never removes a newer holder's lock", () => {
-    const world = new MemoryLockWorld()
-    world.spawn(1)
-    world.backend({ pid: 1 }).tryAcquire(PROJECT, "s1")
-    world.kill(1)
-    for (const pid of [2, 3, 4]) world.spawn(pid)
+    const world = worldAfterDeadHolder(2, 3, 4)
     const a = stepAcquire(world, PROJECT, "s2", 2)
     const w = stepAcquire(world, PROJECT, "s3", 3)
     a.runUntil("createComplete")
@@ -83,12 +84,7 @@ describe("scheduler lock protocol, interleaved step by step", () => {
   })
 
   it("a recoverer killed holding its claim passes the role on: the next one climbs a level", () => {
-    const world = new MemoryLockWorld()
-    world.spawn(1)
-    world.backend({ pid: 1 }).tryAcquire(PROJECT, "s1")
-    world.kill(1)
-    world.spawn(2)
-    world.spawn(3)
+    const world = worldAfterDeadHolder(2, 3)
     const a = stepAcquire(world, PROJECT, "s2", 2)
     a.runUntil("createComplete")
     a.step() // claim level 1 taken

@@ -32,6 +32,7 @@ import {
 import {
   EMPTY_SCHEDULER_CONFIG,
   loadSchedulerConfig,
+  PROJECT_REGISTRY_FILE,
   readProjectRegistry,
   registerCronProject,
   SCHEDULER_CONFIG_FILE,
@@ -140,6 +141,7 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
   const schedulerId = ids.sessionId()
   const zone = options.zone ?? hostTimeZone()
   const configPath = join(home.home, SCHEDULER_CONFIG_FILE)
+  const registryPath = join(home.home, PROJECT_REGISTRY_FILE)
   const eventLog = options.eventLog ?? fileEventLogLayer({ dir: home.logsDir })
   const timers: HeapClock = makeHeapClock(clock, {
     onError: (error) => options.log?.(`scheduler timer failed: ${messageOf(error)}`),
@@ -238,7 +240,7 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
 
   const reloadConfig = async (): Promise<Result.Result<SchedulerConfig, SchedulerError>> => {
     lastConfigText = readOrNull(configPath)
-    lastRegistryText = readOrNull(join(home.home, "cron", "projects.json"))
+    lastRegistryText = readOrNull(registryPath)
     const loaded = loadSchedulerConfig(configPath, codeBase)
     if (Result.isFailure(loaded)) {
       options.log?.(`${loaded.failure.code}: ${loaded.failure.message}`)
@@ -270,7 +272,7 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
     pollTimer = undefined
     if (closed) return
     const config = readOrNull(configPath)
-    const registry = readOrNull(join(home.home, "cron", "projects.json"))
+    const registry = readOrNull(registryPath)
     const done =
       config !== lastConfigText || registry !== lastRegistryText ? reloadConfig() : Promise.resolve()
     void done.finally(() => {
@@ -306,7 +308,7 @@ export async function createSchedulerService(options: SchedulerServiceOptions): 
     addProject: async (dir) => {
       if (closed) throw new SchedulerError({ reason: "Closed", message: "the scheduler is shut down" })
       const key = registerCronProject(home.home, dir)
-      lastRegistryText = readOrNull(join(home.home, "cron", "projects.json"))
+      lastRegistryText = readOrNull(registryPath)
       return ensure(key)
     },
     jitter: () => jitter,

@@ -90,7 +90,7 @@ export async function startTriggerScheduling<E>(
   })
   const { track, drain } = makeInflightWork()
   /** Jitter id → trigger id, for the triggers armed now. */
-  const byJitterId = new Map<string, string>()
+  let byJitterId = new Map<string, string>()
   /** The fire time each trigger's latest claim recorded: its run starts at the same instant. */
   const claimedAt = new Map<string, number>()
   const reported = new Set<string>()
@@ -159,8 +159,7 @@ export async function startTriggerScheduling<E>(
       armedNow.set(task.id, trigger.id)
       tasks.push(task)
     }
-    byJitterId.clear()
-    for (const [jitterId, triggerId] of armedNow) byJitterId.set(jitterId, triggerId)
+    byJitterId = armedNow
     armory.sync(tasks)
   }
 

@@ -32,6 +32,11 @@ export class CliError extends Error {
   }
 }
 
+/** Throws the usage error (`AGH_CLI_USAGE`, exit 2) for bad arguments; `message` names the argument at fault. */
+export function failUsage(message: string): never {
+  throw new CliError("AGH_CLI_USAGE", message)
+}
+
 /** `<home>`: `--home DIR`, else `$AGENTHOST_HOME`, else `~/.agenthost` (SPEC §8). */
 export function resolveHome(flag: string | undefined, io: Pick<CliIo, "env" | "cwd">): string {
   if (flag !== undefined && flag !== "") return resolve(io.cwd, flag)

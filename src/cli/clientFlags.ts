@@ -1,6 +1,7 @@
 import { resolve } from "node:path"
 import { type ClientTarget, resolveClientTarget } from "../client/clientTarget.js"
-import { type CliIo, resolveHome } from "./cliCommand.js"
+import { DirectConnectError } from "../client/directConnectError.js"
+import { CliError, type CliIo, resolveHome } from "./cliCommand.js"
 
 /** The flags of every command that talks to a host (SPEC §8); spread them into the command's options. */
 export const CLIENT_FLAGS = {
@@ -45,4 +46,14 @@ export function clientFlagPaths(flags: ClientFlagValues, io: Pick<CliIo, "env" |
  */
 export function resolveClientFlags(flags: ClientFlagValues, io: Pick<CliIo, "env" | "cwd">): ClientTarget {
   return resolveClientTarget(clientFlagPaths(flags, io))
+}
+
+/** Runs `body`, turning client errors into coded CLI errors (exit 1: the host or the network, not usage). */
+export async function withClientErrorCodes(body: () => Promise<number>): Promise<number> {
+  try {
+    return await body()
+  } catch (error) {
+    if (error instanceof DirectConnectError) throw new CliError(error.code, error.message, 1)
+    throw error
+  }
 }

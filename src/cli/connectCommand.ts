@@ -2,15 +2,20 @@ import { createInterface, type Interface } from "node:readline"
 import { type ClockShape, liveClock } from "../adapters/clock.js"
 import type { PermissionRequest, SdkMessage } from "../client/clientMessages.js"
 import type { ClientTarget } from "../client/clientTarget.js"
-import { DirectConnectError } from "../client/directConnectError.js"
+import type { DirectConnectError } from "../client/directConnectError.js"
 import {
   createDirectConnectSession,
   type DirectConnectConfig,
   directConnectConfigFor,
 } from "../client/directConnectSession.js"
 import { DirectConnectSessionManager } from "../client/directConnectSessionManager.js"
-import { type CliCommand, CliError, type CliIo } from "./cliCommand.js"
-import { CLIENT_FLAGS, type ClientFlagValues, resolveClientFlags } from "./clientFlags.js"
+import { type CliCommand, type CliIo, failUsage } from "./cliCommand.js"
+import {
+  CLIENT_FLAGS,
+  type ClientFlagValues,
+  resolveClientFlags,
+  withClientErrorCodes,
+} from "./clientFlags.js"
 import { parseCommandArgs } from "./commandArgs.js"
 import { isYes, permissionQuestion, renderMessage } from "./terminalUi.js"
 
@@ -81,10 +86,9 @@ export function makeConnectCommand(clock: ClockShape = liveClock): CliCommand {
       return withClientErrorCodes(async () => {
         const target = resolveClientFlags(flags, io)
         let prompt = flags.prompt
-        if (prompt === "" && !interactive && flags.session === undefined)
-          prompt = (await readAll(io.stdin)).trim()
         if (prompt === "" && !interactive && flags.session === undefined) {
-          throw new CliError("AGH_CLI_USAGE", "a prompt is required when stdin is not a terminal")
+          prompt = (await readAll(io.stdin)).trim()
+          if (prompt === "") failUsage("a prompt is required when stdin is not a terminal")
         }
         const start = await startSession(target, flags, prompt, io)
         return runSession(start, { io, clock, interactive, yes: flags.yes })
@@ -279,16 +283,6 @@ function runSession(start: Start, options: RunOptions): Promise<number> {
   }
   manager.connect()
   return exited
-}
-
-/** Runs `body`, turning client errors into coded CLI errors (exit 1: the host or the network, not usage). */
-export async function withClientErrorCodes(body: () => Promise<number>): Promise<number> {
-  try {
-    return await body()
-  } catch (error) {
-    if (error instanceof DirectConnectError) throw new CliError(error.code, error.message, 1)
-    throw error
-  }
 }
 
 function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -1,6 +1,4 @@
-import { statSync } from "node:fs"
-import { join, resolve } from "node:path"
-import { parseArgs } from "node:util"
+import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { formatIsoInZone } from "../cron/zonedIso.js"
@@ -10,8 +8,10 @@ import type { HistoryRow } from "../scheduler/schedulerHistory.js"
 import { readSchedulerHistoryFile } from "../scheduler/schedulerHistory.js"
 import { canonicalProjectDir, schedulerStreamName } from "../scheduler/schedulerStream.js"
 import { TRIGGER_SCHEDULER_STREAM } from "../scheduler/triggerTasks.js"
-import { CliError, resolveHome } from "./cliCommand.js"
+import { CliError, failUsage, resolveHome } from "./cliCommand.js"
+import { parseCommandArgs, projectDirFlag } from "./commandArgs.js"
 import type { CronSubcommand } from "./cronCommand.js"
+import { alignColumns } from "./textTable.js"
 
 const DETAIL_WIDTH = 100
 
@@ -27,25 +27,10 @@ const HELP = `agenthost cron history [--project DIR | --triggers] [--limit N] [-
   --home DIR       the host's state directory (default $AGENTHOST_HOME or ~/.agenthost)
 `
 
-function usage(message: string): never {
-  throw new CliError("AGH_CLI_USAGE", message)
-}
-
-function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
-  const widths = (rows[0] as ReadonlyArray<string>).map((_, col) =>
-    Math.max(...rows.map((r) => (r[col] as string).length)),
-  )
-  return rows
-    .map((r) =>
-      r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] as number))).join("  "),
-    )
-    .join("\n")
-}
-
 const cut = (text: string, width: number) => (text.length > width ? `${text.slice(0, width - 1)}…` : text)
 
 function render(rows: ReadonlyArray<HistoryRow>, zone: string): string {
-  return table([
+  return alignColumns([
     ["TIME", "TASK", "WHAT", "SESSION", "DETAIL"],
     ...rows.map((r) => [
       formatIsoInZone(r.at, zone),
@@ -54,7 +39,7 @@ function render(rows: ReadonlyArray<HistoryRow>, zone: string): string {
       r.session_id ?? "-",
       cut(r.detail, DETAIL_WIDTH),
     ]),
-  ])
+  ]).join("\n")
 }
 
 /** `agenthost cron history`. */
@@ -63,42 +48,29 @@ export const cronHistorySubcommand: CronSubcommand = {
   summary: "what the host's scheduler did with the project's tasks: fires, misses, skips, expiries",
   help: HELP,
   run: async (args, io) => {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        project: { type: "string" },
-        triggers: { type: "boolean" },
-        limit: { type: "string" },
-        all: { type: "boolean" },
-        json: { type: "boolean" },
-        home: { type: "string" },
-      },
+    const { values, positionals } = parseCommandArgs(args, {
+      project: { type: "string" },
+      triggers: { type: "boolean" },
+      limit: { type: "string" },
+      all: { type: "boolean" },
+      json: { type: "boolean" },
+      home: { type: "string" },
     })
     if (positionals.length > 0)
-      usage(`cron history takes no arguments, got ${JSON.stringify(positionals[0])}`)
+      failUsage(`cron history takes no arguments, got ${JSON.stringify(positionals[0])}`)
     let limit: number | undefined
     if (values.limit !== undefined) {
       if (!/^\d{1,9}$/.test(values.limit))
-        usage(`--limit: expected a non-negative integer, got ${JSON.stringify(values.limit)}`)
+        failUsage(`--limit: expected a non-negative integer, got ${JSON.stringify(values.limit)}`)
       limit = Number(values.limit)
     }
     if (values.triggers === true && values.project !== undefined)
-      usage("--project and --triggers name different histories: give one")
+      failUsage("--project and --triggers name different histories: give one")
     const home = resolveHome(values.home, io)
     let project: string | null = null
     let stream = TRIGGER_SCHEDULER_STREAM
     if (values.triggers !== true) {
-      const dir = resolve(io.cwd, values.project ?? ".")
-      let isDir = false
-      try {
-        isDir = statSync(dir).isDirectory()
-      } catch {
-        // Reported below.
-      }
-      if (!isDir) usage(`project directory ${dir} does not exist or is not a directory`)
-      project = canonicalProjectDir(dir)
+      project = canonicalProjectDir(projectDirFlag(values.project, io))
       stream = schedulerStreamName(project)
     }
     const what = project ?? "the host's triggers"

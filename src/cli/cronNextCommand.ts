@@ -1,4 +1,3 @@
-import { parseArgs } from "node:util"
 import * as Result from "effect/Result"
 import { liveClock } from "../adapters/clock.js"
 import { type CronSchedule, parseCronExpression } from "../cron/cronExpression.js"
@@ -7,7 +6,8 @@ import { DEFAULT_CRON_JITTER_CONFIG } from "../cron/jitterConfig.js"
 import { NEXT_RUN_HORIZON_MS, nextRunOfSchedule } from "../cron/nextCronRun.js"
 import { formatIsoInZone, parseIsoInZone } from "../cron/zonedIso.js"
 import { checkTimeZone, hostTimeZone } from "../cron/zoneOffset.js"
-import { CliError } from "./cliCommand.js"
+import { CliError, failUsage } from "./cliCommand.js"
+import { parseCommandArgs } from "./commandArgs.js"
 import type { CronSubcommand } from "./cronCommand.js"
 
 const TASK_ID = /^[0-9a-f]{8}$/
@@ -34,29 +34,20 @@ interface Plan {
   readonly jitter?: { readonly taskId: string; readonly mode: "recurring" | "one-shot" }
 }
 
-function usage(message: string): never {
-  throw new CliError("AGH_CLI_USAGE", message)
-}
-
 function plan(args: ReadonlyArray<string>): Plan & { readonly json: boolean } {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      from: { type: "string" },
-      tz: { type: "string" },
-      count: { type: "string" },
-      "task-id": { type: "string" },
-      recurring: { type: "boolean" },
-      "one-shot": { type: "boolean" },
-      json: { type: "boolean" },
-      // Every command takes --home; this one reads nothing there.
-      home: { type: "string" },
-    },
+  const { values, positionals } = parseCommandArgs(args, {
+    from: { type: "string" },
+    tz: { type: "string" },
+    count: { type: "string" },
+    "task-id": { type: "string" },
+    recurring: { type: "boolean" },
+    "one-shot": { type: "boolean" },
+    json: { type: "boolean" },
+    // Every command takes --home; this one reads nothing there.
+    home: { type: "string" },
   })
   if (positionals.length !== 1) {
-    usage(`expected one cron expression (quote it: "*/5 * * * *"), got ${positionals.length} arguments`)
+    failUsage(`expected one cron expression (quote it: "*/5 * * * *"), got ${positionals.length} arguments`)
   }
   const expression = positionals[0]!
   const parsed = parseCronExpression(expression)
@@ -75,24 +66,24 @@ function plan(args: ReadonlyArray<string>): Plan & { readonly json: boolean } {
         `task id ${JSON.stringify(taskId)} is not 8 lowercase hex characters`,
       )
     }
-    if (recurring === oneShot) usage("--task-id needs exactly one of --recurring and --one-shot")
+    if (recurring === oneShot) failUsage("--task-id needs exactly one of --recurring and --one-shot")
     jitter = { taskId, mode: recurring ? "recurring" : "one-shot" }
   } else if (recurring || oneShot) {
-    usage(`--${recurring ? "recurring" : "one-shot"} needs --task-id HEX8`)
+    failUsage(`--${recurring ? "recurring" : "one-shot"} needs --task-id HEX8`)
   }
   let count = oneShot ? 1 : DEFAULT_COUNT
   if (values.count !== undefined) {
     if (!/^\d+$/.test(values.count) || Number(values.count) < 1 || Number(values.count) > MAX_COUNT) {
-      usage(`--count ${JSON.stringify(values.count)} is not a whole number from 1 to ${MAX_COUNT}`)
+      failUsage(`--count ${JSON.stringify(values.count)} is not a whole number from 1 to ${MAX_COUNT}`)
     }
     count = Number(values.count)
-    if (oneShot && count !== 1) usage("a one-shot task fires once: --count must be 1 with --one-shot")
+    if (oneShot && count !== 1) failUsage("a one-shot task fires once: --count must be 1 with --one-shot")
   }
   let from = liveClock.now()
   if (values.from !== undefined) {
     const parsedFrom = parseIsoInZone(values.from, zone)
     if (parsedFrom === null) {
-      usage(
+      failUsage(
         `--from ${JSON.stringify(values.from)} is not an ISO-8601 date-time (e.g. 2026-03-08T01:30:00-05:00)`,
       )
     }

@@ -1,6 +1,3 @@
-import { statSync } from "node:fs"
-import { resolve } from "node:path"
-import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { liveClock } from "../adapters/clock.js"
@@ -8,13 +5,15 @@ import { parseCronExpression } from "../cron/cronExpression.js"
 import { makeFileTaskStore } from "../cron/fileTaskStore.js"
 import { nextRunOfSchedule } from "../cron/nextCronRun.js"
 import type { ScheduledTask } from "../cron/taskFile.js"
-import { type TaskStore, taskExpiresAtMs, taskNextFireMs } from "../cron/taskStore.js"
+import { taskExpiresAtMs, taskNextFireMs } from "../cron/taskStore.js"
 import { type TaskStoreError, taskNotFound } from "../cron/taskStoreError.js"
 import { formatIsoInZone } from "../cron/zonedIso.js"
 import { hostTimeZone } from "../cron/zoneOffset.js"
 import { registerCronProject } from "../scheduler/schedulerConfigFile.js"
-import { CliError, type CliIo, resolveHome } from "./cliCommand.js"
+import { CliError, failUsage, resolveHome } from "./cliCommand.js"
+import { parseCommandArgs, projectDirFlag } from "./commandArgs.js"
 import type { CronSubcommand } from "./cronCommand.js"
+import { alignColumns } from "./textTable.js"
 
 const PROMPT_WIDTH = 60
 const PROJECT_HELP =
@@ -22,10 +21,6 @@ const PROJECT_HELP =
 
 /** Bad arguments exit 2, as usage errors do; a state of the world (missing task, corrupt file) exits 1. */
 const USAGE_LIKE = new Set(["AGH_CRON_INVALID", "AGH_TASK_INVALID"])
-
-function usage(message: string): never {
-  throw new CliError("AGH_CLI_USAGE", message)
-}
 
 function cliErrorOf(error: TaskStoreError): CliError {
   return new CliError(error.code, error.message, USAGE_LIKE.has(error.code) ? 2 : 1)
@@ -35,18 +30,6 @@ async function run<A>(effect: Effect.Effect<A, TaskStoreError>): Promise<A> {
   const result = await Effect.runPromise(Effect.result(effect))
   if (Result.isFailure(result)) throw cliErrorOf(result.failure)
   return result.success
-}
-
-function projectStore(flag: string | undefined, io: CliIo): TaskStore {
-  const dir = resolve(io.cwd, flag ?? ".")
-  let isDir = false
-  try {
-    isDir = statSync(dir).isDirectory()
-  } catch {
-    // Reported below.
-  }
-  if (!isDir) usage(`project directory ${dir} does not exist or is not a directory`)
-  return makeFileTaskStore(dir)
 }
 
 /** A task as `--json` prints it: every field present, times as ISO-8601 in the host's zone and as epoch ms. */
@@ -84,30 +67,25 @@ export const cronAddSubcommand: CronSubcommand = {
   summary: "add a durable task to the project",
   help: ADD_HELP,
   run: async (args, io) => {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        recurring: { type: "boolean" },
-        "one-shot": { type: "boolean" },
-        permanent: { type: "boolean" },
-        project: { type: "string" },
-        json: { type: "boolean" },
-        home: { type: "string" },
-      },
+    const { values, positionals } = parseCommandArgs(args, {
+      recurring: { type: "boolean" },
+      "one-shot": { type: "boolean" },
+      permanent: { type: "boolean" },
+      project: { type: "string" },
+      json: { type: "boolean" },
+      home: { type: "string" },
     })
     if (positionals.length !== 2) {
-      usage(
+      failUsage(
         `expected a cron expression and a prompt (quote each: "*/5 * * * *" "check the build"), got ${positionals.length} arguments`,
       )
     }
     const [cron, prompt] = positionals as [string, string]
     if (values.recurring === true && values["one-shot"] === true)
-      usage("--recurring and --one-shot exclude each other")
+      failUsage("--recurring and --one-shot exclude each other")
     const recurring = values["one-shot"] !== true
     if (values.permanent === true && !recurring)
-      usage("--permanent applies to recurring tasks only: a one-shot task never expires")
+      failUsage("--permanent applies to recurring tasks only: a one-shot task never expires")
     const parsed = parseCronExpression(cron)
     if (Result.isFailure(parsed)) throw new CliError(parsed.failure.code, parsed.failure.message)
     const zone = hostTimeZone()
@@ -119,13 +97,14 @@ export const cronAddSubcommand: CronSubcommand = {
         1,
       )
     }
-    const store = projectStore(values.project, io)
+    const project = projectDirFlag(values.project, io)
+    const store = makeFileTaskStore(project)
     const task = await run(
       store.add({ cron, prompt, recurring, ...(values.permanent === true ? { permanent: true } : {}) }),
     )
     // The host (same <home>) polls this registry, so a running `agenthost serve` schedules the project too.
     try {
-      registerCronProject(resolveHome(values.home, io), resolve(io.cwd, values.project ?? "."))
+      registerCronProject(resolveHome(values.home, io), project)
     } catch (error) {
       const code = (error as { code?: unknown }).code
       throw new CliError(typeof code === "string" ? code : "AGH_CRON_REGISTRY_IO", (error as Error).message)
@@ -153,13 +132,6 @@ function nextFireCell(task: ScheduledTask, zone: string, now: number): string {
   return next < now ? `${formatIsoInZone(next, zone)} (overdue)` : formatIsoInZone(next, zone)
 }
 
-function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)))
-  return rows
-    .map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]!))).join("  "))
-    .join("\n")
-}
-
 const LS_HELP = `agenthost cron ls [--project DIR] [--json]
   Lists the project's durable tasks: id, cron, recurring (yes, permanent or no), next fire time after jitter
   in the host's zone, and the prompt (cut to ${PROMPT_WIDTH} characters). Entries of the file that are not valid
@@ -174,14 +146,13 @@ export const cronLsSubcommand: CronSubcommand = {
   summary: "list the project's durable tasks with their next fire times",
   help: LS_HELP,
   run: async (args, io) => {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: { project: { type: "string" }, json: { type: "boolean" }, home: { type: "string" } },
+    const { values, positionals } = parseCommandArgs(args, {
+      project: { type: "string" },
+      json: { type: "boolean" },
+      home: { type: "string" },
     })
-    if (positionals.length > 0) usage(`cron ls takes no arguments, got ${JSON.stringify(positionals[0])}`)
-    const store = projectStore(values.project, io)
+    if (positionals.length > 0) failUsage(`cron ls takes no arguments, got ${JSON.stringify(positionals[0])}`)
+    const store = makeFileTaskStore(projectDirFlag(values.project, io))
     const listing = await run(store.list())
     if (listing.error !== undefined) throw cliErrorOf(listing.error)
     const zone = hostTimeZone()
@@ -219,7 +190,7 @@ export const cronLsSubcommand: CronSubcommand = {
         promptCell(t.prompt),
       ]),
     ]
-    io.stdout.write(`${table(rows)}\n`)
+    io.stdout.write(`${alignColumns(rows).join("\n")}\n`)
     return 0
   },
 }
@@ -236,17 +207,15 @@ export const cronRmSubcommand: CronSubcommand = {
   summary: "remove a durable task from the project",
   help: RM_HELP,
   run: async (args, io) => {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: { project: { type: "string" }, home: { type: "string" } },
+    const { values, positionals } = parseCommandArgs(args, {
+      project: { type: "string" },
+      home: { type: "string" },
     })
     if (positionals.length !== 1 || positionals[0] === "") {
-      usage(`expected one task id, got ${positionals.length} arguments`)
+      failUsage(`expected one task id, got ${positionals.length} arguments`)
     }
     const id = positionals[0]!
-    const store = projectStore(values.project, io)
+    const store = makeFileTaskStore(projectDirFlag(values.project, io))
     const removed = await run(store.remove(id))
     if (!removed) throw cliErrorOf(taskNotFound(store.location, id))
     io.stdout.write(`removed ${id}\n`)

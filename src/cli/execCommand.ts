@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from "node:fs"
 import { createInterface } from "node:readline"
-import { parseArgs } from "node:util"
 import { agentDefinitionFromConfig } from "../adapters/agentDefinition.js"
 import { makeLiveAgentLauncher } from "../adapters/agentProcess.js"
 import { liveClock } from "../adapters/clock.js"
@@ -12,6 +11,7 @@ import { fileEventLogLayer, logFilePath } from "../eventlog/fileEventLog.js"
 import { defaultServerConfig, loadServerConfig } from "../server/config.js"
 import { homeLayout } from "../server/home.js"
 import { type CliCommand, CliError, type CliIo, resolveHome } from "./cliCommand.js"
+import { parseCommandArgs } from "./commandArgs.js"
 import { describeToolInput, isYes, renderMessage } from "./terminalUi.js"
 
 const HELP = `Usage: agenthost exec [--agent NAME] [--cwd DIR] [--yes] [--json] [--home DIR] "<prompt>"
@@ -52,17 +52,12 @@ export const execCommand: CliCommand = {
   summary: "run one session locally until its first result",
   help: HELP,
   async run(args, io) {
-    const { values, positionals } = parseArgs({
-      args: [...args],
-      options: {
-        home: { type: "string" },
-        agent: { type: "string" },
-        cwd: { type: "string" },
-        yes: { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-      },
-      allowPositionals: true,
-      strict: true,
+    const { values, positionals } = parseCommandArgs(args, {
+      home: { type: "string" },
+      agent: { type: "string" },
+      cwd: { type: "string" },
+      yes: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
     })
     if (positionals.length !== 1 || positionals[0] === "") {
       throw new CliError(

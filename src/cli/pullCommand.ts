@@ -1,14 +1,11 @@
 import { join } from "node:path"
-import { DirectConnectError } from "../client/directConnectError.js"
 import { RemoteClient } from "../client/remoteClient.js"
 import { importSessionChanges } from "../teleport/pullBack.js"
 import { checkSessionId } from "../teleport/workspace.js"
 import { type CliCommand, CliError } from "./cliCommand.js"
-import { CLIENT_FLAGS, resolveClientFlags } from "./clientFlags.js"
+import { CLIENT_FLAGS, resolveClientFlags, withClientErrorCodes } from "./clientFlags.js"
 import { parseCommandArgs } from "./commandArgs.js"
-import { withClientErrorCodes } from "./connectCommand.js"
-import { progressLine } from "./progressLine.js"
-import { localIoError, runGitStep, withTempDir } from "./teleportCli.js"
+import { runGitStep, transferWithProgress, withTempDir } from "./teleportCli.js"
 
 const HELP = `Usage: agenthost pull ID [--force] [--url U] [--token-file F] [--home DIR]
        (also: agenthost remote pull ID ...)
@@ -46,13 +43,12 @@ export const pullCommand: CliCommand = {
       const remote = new RemoteClient({ serverUrl: target.serverUrl, authToken: target.authToken })
       return withTempDir("agh-pull-", async (dir) => {
         const file = join(dir, "changes.bundle")
-        const bar = progressLine(io.stderr, "downloading changes")
-        const downloaded = await remote
-          .downloadChanges(sessionId, file, bar.update)
-          .catch((error: unknown) => {
-            throw error instanceof DirectConnectError ? error : localIoError(`writing ${file}`, error)
-          })
-          .finally(bar.done)
+        const downloaded = await transferWithProgress(
+          io,
+          "downloading changes",
+          `writing ${file}`,
+          (progress) => remote.downloadChanges(sessionId, file, progress),
+        )
         const pulled = await runGitStep(
           importSessionChanges(io.cwd, file, sessionId, { force: values.force === true }),
           io,

@@ -9,13 +9,12 @@ import { firstLine } from "../teleport/gitRunner.js"
 import { type RepositoryInfo, userRunner } from "../teleport/inspectRepository.js"
 import { makeAttachCommand } from "./attachCommand.js"
 import { type CliCommand, CliError, type CliIo } from "./cliCommand.js"
-import { CLIENT_FLAGS, type ClientFlagValues, clientFlagPaths } from "./clientFlags.js"
+import { CLIENT_FLAGS, type ClientFlagValues, clientFlagPaths, withClientErrorCodes } from "./clientFlags.js"
 import { parseCommandArgs } from "./commandArgs.js"
-import { withClientErrorCodes } from "./connectCommand.js"
-import { formatBytes, progressLine } from "./progressLine.js"
+import { formatBytes } from "./progressLine.js"
 import { pullCommand } from "./pullCommand.js"
 import { checkRemotePreconditions, renderPreconditionFailures } from "./remotePreconditions.js"
-import { localIoError, runGitStep, withTempDir } from "./teleportCli.js"
+import { runGitStep, transferWithProgress, withTempDir } from "./teleportCli.js"
 
 const HELP = `Usage: agenthost remote [--url U] [--token-file F] [--home DIR] [--agent NAME] [--title T]
                         [--attach | --detach] [--yes] [--bundle] "<prompt>"
@@ -171,15 +170,12 @@ function viaBundle(t: Teleport): Promise<{ created: CreatedSession; how: string 
         1,
       )
     }
-    const bar = progressLine(io.stderr, "uploading bundle")
-    const uploaded = await remote
-      .uploadBundle(bundle.bundlePath, bar.update)
-      .catch((error: unknown) => {
-        throw error instanceof DirectConnectError
-          ? error
-          : localIoError(`reading ${bundle.bundlePath}`, error)
-      })
-      .finally(bar.done)
+    const uploaded = await transferWithProgress(
+      io,
+      "uploading bundle",
+      `reading ${bundle.bundlePath}`,
+      (progress) => remote.uploadBundle(bundle.bundlePath, progress),
+    )
     try {
       const created = await t.host.createSession({ ...t.session, bundle_id: uploaded.bundleId })
       return { created, how: `from a bundle of your working tree (${formatBytes(bundle.bytes)})` }

@@ -1,7 +1,6 @@
 import { type CliCommand, CliError } from "./cliCommand.js"
-import { CLIENT_FLAGS, resolveClientFlags } from "./clientFlags.js"
+import { CLIENT_FLAGS, resolveClientFlags, withClientErrorCodes } from "./clientFlags.js"
 import { parseCommandArgs } from "./commandArgs.js"
-import { withClientErrorCodes } from "./connectCommand.js"
 import { renderSessionDetails, renderSessionTable } from "./terminalUi.js"
 
 const HELP = `Usage: agenthost sessions ls [--json]

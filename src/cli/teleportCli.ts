@@ -5,8 +5,11 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import { Git, type GitError } from "../adapters/git.js"
+import type { TransferProgress } from "../client/bundleTransfer.js"
+import { DirectConnectError } from "../client/directConnectError.js"
 import type { TeleportError } from "../teleport/teleportError.js"
 import { CliError, type CliIo } from "./cliCommand.js"
+import { progressLine } from "./progressLine.js"
 
 /** Codes that mean the command was asked for something impossible rather than that something broke. */
 const USAGE_LIKE = new Set(["AGH_TELEPORT_BAD_SESSION_ID"])
@@ -46,4 +49,23 @@ export function localIoError(what: string, error: unknown): CliError {
     `${what}: ${detail}`,
     1,
   )
+}
+
+/**
+ * Moves a bundle between this machine and the host with a progress line on stderr. A failure that is not the
+ * host's or the network's (a {@link DirectConnectError}) is the local file's, reported as {@link localIoError}
+ * of `what` (e.g. `writing <file>`).
+ */
+export function transferWithProgress<A>(
+  io: Pick<CliIo, "stderr">,
+  label: string,
+  what: string,
+  transfer: (onProgress: TransferProgress) => Promise<A>,
+): Promise<A> {
+  const bar = progressLine(io.stderr, label)
+  return transfer(bar.update)
+    .catch((error: unknown) => {
+      throw error instanceof DirectConnectError ? error : localIoError(what, error)
+    })
+    .finally(bar.done)
 }

@@ -1,6 +1,7 @@
 import type { PermissionRequest, SdkMessage } from "../client/clientMessages.js"
 import { isRecord } from "../client/clientMessages.js"
 import type { HostSessionInfo } from "../client/hostClient.js"
+import { alignColumns } from "./textTable.js"
 
 /** Longest tool output shown, in lines; the rest is summarized so one `cat` cannot flood the terminal. */
 const MAX_OUTPUT_LINES = 40
@@ -61,7 +62,7 @@ function todoSummary(todos: ReadonlyArray<unknown> | undefined): string {
 /** `agenthost sessions ls` as a table. */
 export function renderSessionTable(sessions: ReadonlyArray<HostSessionInfo>): string {
   if (sessions.length === 0) return "no sessions\n"
-  const rows = [
+  const rows = alignColumns([
     ["ID", "STATUS", "AGENT", "STARTED", "TODOS", "TITLE / WORK DIR"],
     ...sessions.map((s) => [
       s.id,
@@ -71,17 +72,8 @@ export function renderSessionTable(sessions: ReadonlyArray<HostSessionInfo>): st
       todoSummary(s.todo_list),
       s.title !== "" ? s.title : s.work_dir,
     ]),
-  ]
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? []
-  return rows
-    .map(
-      (r) =>
-        `${r
-          .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-          .join("  ")
-          .trimEnd()}\n`,
-    )
-    .join("")
+  ])
+  return lines(rows.map((row) => row.trimEnd()))
 }
 
 /** `agenthost sessions show ID`: one `field: value` per line, the todo list below. */

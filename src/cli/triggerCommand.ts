@@ -1,10 +1,10 @@
 import { resolve } from "node:path"
 import { isRecord } from "../client/clientMessages.js"
 import { TriggerClient, type TriggerJson, type TriggerRunJson } from "../triggers/triggerClient.js"
-import { type CliCommand, CliError, type CliIo } from "./cliCommand.js"
-import { CLIENT_FLAGS, resolveClientFlags } from "./clientFlags.js"
+import { type CliCommand, type CliIo, failUsage } from "./cliCommand.js"
+import { CLIENT_FLAGS, resolveClientFlags, withClientErrorCodes } from "./clientFlags.js"
 import { parseCommandArgs } from "./commandArgs.js"
-import { withClientErrorCodes } from "./connectCommand.js"
+import { alignColumns } from "./textTable.js"
 
 const HELP = `Usage: agenthost trigger list [--json]
        agenthost trigger get ID [--json]
@@ -67,10 +67,6 @@ const ALLOWED: Readonly<Record<string, ReadonlyArray<string>>> = {
 }
 const NEEDS_ID = new Set(["get", "update", "run", "delete"])
 
-function usage(message: string): never {
-  throw new CliError("AGH_CLI_USAGE", message)
-}
-
 const str = (flags: Flags, name: keyof typeof OPTIONS) =>
   typeof flags[name] === "string" ? (flags[name] as string) : undefined
 
@@ -80,8 +76,8 @@ function definitionBody(flags: Flags, io: CliIo): Record<string, unknown> {
   const cwd = str(flags, "cwd")
   const repo = str(flags, "repo")
   const ref = str(flags, "ref")
-  if (cwd !== undefined && repo !== undefined) usage("give either --cwd or --repo, not both")
-  if (ref !== undefined && repo === undefined) usage("--ref needs --repo")
+  if (cwd !== undefined && repo !== undefined) failUsage("give either --cwd or --repo, not both")
+  if (ref !== undefined && repo === undefined) failUsage("--ref needs --repo")
   if (cwd !== undefined) body.project = { work_dir: resolve(io.cwd, cwd) }
   if (repo !== undefined) body.project = { repository: { url: repo, ...(ref === undefined ? {} : { ref }) } }
   for (const key of ["name", "prompt", "agent"] as const) {
@@ -90,8 +86,8 @@ function definitionBody(flags: Flags, io: CliIo): Record<string, unknown> {
   }
   const cron = str(flags, "cron")
   const tz = str(flags, "tz")
-  if (tz !== undefined && cron === undefined) usage("--tz needs --cron")
-  if (cron !== undefined && flags["no-cron"] === true) usage("give either --cron or --no-cron, not both")
+  if (tz !== undefined && cron === undefined) failUsage("--tz needs --cron")
+  if (cron !== undefined && flags["no-cron"] === true) failUsage("give either --cron or --no-cron, not both")
   if (cron !== undefined) body.schedule = { cron, ...(tz === undefined ? {} : { tz }) }
   if (flags["no-cron"] === true) body.schedule = null
   return body
@@ -101,36 +97,27 @@ function createBody(flags: Flags, io: CliIo): Record<string, unknown> {
   const body = definitionBody(flags, io)
   const missing = ["name", "prompt"].filter((k) => body[k] === undefined)
   if (body.project === undefined) missing.push("cwd or --repo")
-  if (missing.length > 0) usage(`create needs ${missing.map((m) => `--${m}`).join(", ")}`)
+  if (missing.length > 0) failUsage(`create needs ${missing.map((m) => `--${m}`).join(", ")}`)
   if (flags.disabled === true) body.enabled = false
   return body
 }
 
 function updateBody(flags: Flags, io: CliIo): Record<string, unknown> {
   const body = definitionBody(flags, io)
-  if (flags.enable === true && flags.disable === true) usage("give either --enable or --disable, not both")
+  if (flags.enable === true && flags.disable === true)
+    failUsage("give either --enable or --disable, not both")
   if (flags.enable === true) body.enabled = true
   if (flags.disable === true) body.enabled = false
   if (Object.keys(body).length === 0) {
-    usage(
+    failUsage(
       "update needs at least one change (--name, --prompt, --cwd, --repo, --agent, --cron, --no-cron, --enable, --disable)",
     )
   }
   return body
 }
 
-function table(rows: ReadonlyArray<ReadonlyArray<string>>): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? []
-  return rows
-    .map(
-      (r) =>
-        `${r
-          .map((c, i) => c.padEnd(widths[i] ?? 0))
-          .join("  ")
-          .trimEnd()}\n`,
-    )
-    .join("")
-}
+/** Aligned rows, trailing blanks cut (a run's last cell may be empty). */
+const tableLines = (rows: ReadonlyArray<ReadonlyArray<string>>) => alignColumns(rows).map((l) => l.trimEnd())
 
 function scheduleText(t: TriggerJson): string {
   const s = t.schedule
@@ -155,7 +142,7 @@ const text = (value: unknown, fallback = "-") =>
 /** `trigger list`: one row per trigger. */
 export function renderTriggerTable(triggers: ReadonlyArray<TriggerJson>): string {
   if (triggers.length === 0) return "no triggers\n"
-  return table([
+  const lines = tableLines([
     ["ID", "NAME", "STATE", "SCHEDULE", "NEXT RUN", "LAST RUN"],
     ...triggers.map((t) => {
       const last = runsOf(t).at(-1)
@@ -169,6 +156,7 @@ export function renderTriggerTable(triggers: ReadonlyArray<TriggerJson>): string
       ]
     }),
   ])
+  return `${lines.join("\n")}\n`
 }
 
 /** `trigger get`: the definition, then the runs kept in its history. */
@@ -192,7 +180,7 @@ export function renderTriggerDetails(t: TriggerJson): string {
   ]
   if (runs.length > 0) {
     lines.push(
-      ...table(
+      ...tableLines(
         runs.map((r) => [
           `  ${text(r.run_id)}`,
           text(r.reason),
@@ -201,9 +189,7 @@ export function renderTriggerDetails(t: TriggerJson): string {
           typeof r.session_id === "string" ? `session ${r.session_id}` : "",
           isRecord(r.error) ? `${text(r.error.code)}: ${text(r.error.message)}` : text(r.detail, ""),
         ]),
-      )
-        .trimEnd()
-        .split("\n"),
+      ),
     )
   }
   return `${lines.join("\n")}\n`
@@ -232,17 +218,17 @@ export const triggerCommand: CliCommand = {
     const [action, id, ...extra] = positionals
     const allowed = action === undefined ? undefined : ALLOWED[action]
     if (allowed === undefined) {
-      usage(
+      failUsage(
         `${action === undefined ? "expected" : `unknown action ${JSON.stringify(action)}; expected`} list, get ID, create, update ID, run ID or delete ID`,
       )
     }
     const act = action as string
     for (const flag of Object.keys(flags)) {
-      if (!allowed.includes(flag)) usage(`--${flag} is not an option of trigger ${act}`)
+      if (!allowed.includes(flag)) failUsage(`--${flag} is not an option of trigger ${act}`)
     }
-    if (NEEDS_ID.has(act) && (id === undefined || id === "")) usage(`${act} needs a trigger id`)
+    if (NEEDS_ID.has(act) && (id === undefined || id === "")) failUsage(`${act} needs a trigger id`)
     const surplus = NEEDS_ID.has(act) ? extra : [id, ...extra].filter((x) => x !== undefined)
-    if (surplus.length > 0) usage(`unexpected argument ${JSON.stringify(surplus[0])}`)
+    if (surplus.length > 0) failUsage(`unexpected argument ${JSON.stringify(surplus[0])}`)
     // Usage errors first: nothing is read (not even the token file) for a command that cannot run.
     const body = act === "create" ? createBody(flags, io) : act === "update" ? updateBody(flags, io) : {}
     const asJson = flags.json === true

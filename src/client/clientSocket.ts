@@ -1,4 +1,5 @@
 import WebSocket from "ws"
+import { parseJson } from "./hostRequest.js"
 
 /** What the manager hears from one WebSocket connection attempt. Exactly one of `onRejected`/`onClose` ends it. */
 export interface ClientSocketHandlers {
@@ -60,13 +61,7 @@ export const openWsClientSocket: OpenClientSocket = (url, headers, handlers) => 
       if (ended) return
       ended = true
       const text = Buffer.concat(chunks).toString("utf8")
-      let body: unknown
-      try {
-        body = JSON.parse(text)
-      } catch {
-        body = undefined
-      }
-      handlers.onRejected(res.statusCode ?? 0, body, text)
+      handlers.onRejected(res.statusCode ?? 0, parseJson(text), text)
       ws.terminate()
     }
     res.on("end", finish)

@@ -1,4 +1,3 @@
-import { DirectConnectError } from "./directConnectError.js"
 import { HostClient } from "./hostClient.js"
 import { resolveServerUrl } from "./serverUrl.js"
 import { defaultTokenPath, readTokenFile } from "./tokenFile.js"
@@ -30,9 +29,4 @@ export function resolveClientTarget(options: {
   const authToken = readTokenFile(tokenPath)
   const serverUrl = resolveServerUrl(options.home, options.url)
   return { serverUrl, authToken, tokenPath, host: new HostClient({ serverUrl, authToken }) }
-}
-
-/** True for errors a client command reports with their code instead of crashing. */
-export function isDirectConnectError(error: unknown): error is DirectConnectError {
-  return error instanceof DirectConnectError
 }

@@ -33,6 +33,9 @@ export type { DirectConnectCallbacks, DirectConnectOptions } from "./directConne
 const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([1002, 1003, 1007, 1008, 4400, 4401, 4403, 4404])
 const NORMAL_CLOSE = 1000
 
+/** The connection is over for good: nothing is sent or reopened any more. */
+const isFinal = (phase: ConnectionPhase) => phase === "completed" || phase === "failed" || phase === "killed"
+
 /**
  * A client connection to one session on a host (SPEC §5): streams the session's messages to `onMessage`,
  * routes permission requests to `onPermissionRequest`, sends user messages, answers and interrupts, and
@@ -122,8 +125,7 @@ export class DirectConnectSessionManager {
 
   /** Closes the connection for good; no reconnect. */
   disconnect(): void {
-    const phase = this.phase()
-    if (phase === "completed" || phase === "failed" || phase === "killed") return
+    if (isFinal(this.phase())) return
     this.clientClosing = true
     if (this.generation === 0) {
       // Never connected: there is no machine run to end, only a manager to retire.
@@ -141,7 +143,7 @@ export class DirectConnectSessionManager {
 
   private send(frame: SdkMessage): boolean {
     const phase = this.phase()
-    if (phase === "completed" || phase === "failed" || phase === "killed") return false
+    if (isFinal(phase)) return false
     const text = JSON.stringify(frame)
     if (phase === "open" && this.socket !== undefined) {
       this.socket.send(text)

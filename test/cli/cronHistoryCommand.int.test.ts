@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process"
 import {
   existsSync,
   mkdirSync,
@@ -10,7 +9,6 @@ import {
 } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { PassThrough } from "node:stream"
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { ManualClock } from "../../src/adapters/clock.js"
 import { liveSchedulerLockBackend } from "../../src/adapters/schedulerLockBackend.js"
@@ -29,9 +27,10 @@ import { defaultServerConfig } from "../../src/server/config.js"
 import { homeLayout } from "../../src/server/home.js"
 import { FakeSessionManager } from "../support/fakeSessionHandle.js"
 import { memoryStore } from "../triggers/triggerHarness.js"
+import { runBuiltCli } from "./builtCli.js"
+import { fakeIo } from "./connectIo.js"
 
 const repo = resolve(import.meta.dirname, "../..")
-const bin = resolve(repo, "bin/agenthost.js")
 const T0 = Date.parse("2026-03-01T00:00:00Z")
 const MIN = 60_000
 
@@ -49,17 +48,8 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }))
 
 function io(): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let out = ""
-  let err = ""
-  stdout.on("data", (c: Buffer) => {
-    out += c.toString()
-  })
-  stderr.on("data", (c: Buffer) => {
-    err += c.toString()
-  })
-  return { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: project, out: () => out, err: () => err }
+  const t = fakeIo({ cwd: project })
+  return { ...t.io, out: () => t.stdout.text, err: () => t.stderr.text }
 }
 
 describe("agenthost cron history", () => {
@@ -158,23 +148,8 @@ describe("agenthost cron history", () => {
   })
 })
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-function agenthost(cwd: string, args: ReadonlyArray<string>): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd, env: { ...process.env, AGENTHOST_HOME: join(root, "unused") } },
-      (err, stdout, stderr) =>
-        done({ code: err === null ? 0 : typeof err.code === "number" ? err.code : -1, stdout, stderr }),
-    )
-  })
-}
+const agenthost = (cwd: string, args: ReadonlyArray<string>) =>
+  runBuiltCli(args, { cwd, env: { AGENTHOST_HOME: join(root, "unused") } })
 
 describe("done when: a task added with `agenthost cron add` fires once on a host, even with two hosts, and `cron history` shows it", () => {
   const services: SchedulerService[] = []

@@ -1,31 +1,13 @@
-import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
+import { runBuiltCli } from "./builtCli.js"
 
 const root = resolve(import.meta.dirname, "../..")
-const bin = resolve(root, "bin/agenthost.js")
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs the built CLI as a user would, in a child process. */
-function agenthost(args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, TZ: "UTC", ...env } },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1
-        done({ code, stdout, stderr })
-      },
-    )
-  })
-}
+/** The built CLI in UTC unless `env` names another zone. */
+const agenthost = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  runBuiltCli(args, { env: { TZ: "UTC", ...env } })
 
 beforeAll(() => {
   if (!existsSync(resolve(root, "dist/cli/cronCommand.js"))) {

@@ -1,21 +1,10 @@
-import { PassThrough, Writable } from "node:stream"
 import { describe, expect, it } from "vitest"
-import type { CliIo } from "../../src/cli/cliCommand.js"
 import { main } from "../../src/cli/main.js"
-
-class Captured extends Writable {
-  text = ""
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString()
-    callback()
-  }
-}
+import { fakeIo } from "./connectIo.js"
 
 /** Runs `agenthost <args>` in-process. */
 async function run(...args: string[]) {
-  const stdout = new Captured()
-  const stderr = new Captured()
-  const io: CliIo = { stdout, stderr, stdin: new PassThrough(), env: {}, cwd: "/" }
+  const { io, stdout, stderr } = fakeIo({ cwd: "/" })
   const code = await main(args, io)
   return { code, stdout: stdout.text, stderr: stderr.text }
 }

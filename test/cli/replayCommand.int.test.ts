@@ -1,8 +1,7 @@
-import { execFile, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { Writable } from "node:stream"
 import { Effect, Exit, Layer, Scope, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { Clock, ManualClock } from "../../src/adapters/clock.js"
@@ -13,55 +12,20 @@ import { fileEventLogLayer } from "../../src/eventlog/fileEventLog.js"
 import type { EventBody, LogRecord, RecordBody } from "../../src/eventlog/logRecord.js"
 import { connectionMachineDefinition, sessionMachineDefinition } from "../../src/machines/machineRegistry.js"
 import { SESSION_EVENT as E } from "../../src/machines/sessionMachine.js"
+import { BIN, type CliRun, runBuiltCli } from "./builtCli.js"
+import { fakeIo } from "./connectIo.js"
 
 const root = resolve(import.meta.dirname, "../..")
-const bin = resolve(root, "bin/agenthost.js")
 const T0 = Date.parse("2026-02-03T04:05:06.000Z")
 
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
 /** The same CLI in this process: for the cases where a child process shows nothing more. */
-async function inProcess(args: ReadonlyArray<string>): Promise<Run> {
-  let stdout = ""
-  let stderr = ""
-  const sink = (append: (s: string) => void) =>
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        append(chunk.toString("utf8"))
-        done()
-      },
-    })
-  const code = await main(args, {
-    stdout: sink((s) => {
-      stdout += s
-    }),
-    stderr: sink((s) => {
-      stderr += s
-    }),
-    stdin: process.stdin,
-    env: {},
-    cwd: home,
-  })
-  return { code, stdout, stderr }
+async function inProcess(args: ReadonlyArray<string>): Promise<CliRun> {
+  const { io, stdout, stderr } = fakeIo({ cwd: home })
+  const code = await main(args, io)
+  return { code, stdout: stdout.text, stderr: stderr.text }
 }
 
-function agenthost(args: ReadonlyArray<string>): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { env: { ...process.env, AGENTHOST_HOME: "" } },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1
-        done({ code, stdout, stderr })
-      },
-    )
-  })
-}
+const agenthost = (args: ReadonlyArray<string>) => runBuiltCli(args, { env: { AGENTHOST_HOME: "" } })
 
 let home: string
 let logs: string
@@ -222,7 +186,7 @@ describe("agenthost replay (built CLI)", () => {
     const records = await readRecords("s_good")
     const writer = await openWriter("s_live")
     await writer.append(records.slice(0, 3).map((r) => r.body))
-    const child = spawn(process.execPath, [bin, "replay", "s_live", "--home", home, "--follow"], {
+    const child = spawn(process.execPath, [BIN, "replay", "s_live", "--home", home, "--follow"], {
       stdio: ["ignore", "pipe", "pipe"],
     })
     try {

@@ -25,9 +25,9 @@ import { createSchedulerService, type SchedulerService } from "../../src/schedul
 import { startTriggerScheduling } from "../../src/scheduler/triggerTasks.js"
 import { defaultServerConfig } from "../../src/server/config.js"
 import { homeLayout } from "../../src/server/home.js"
+import { runBuiltCli } from "../support/builtCli.js"
 import { FakeSessionManager } from "../support/fakeSessionHandle.js"
 import { memoryStore } from "../triggers/triggerHarness.js"
-import { runBuiltCli } from "./builtCli.js"
 import { fakeIo } from "./connectIo.js"
 
 const repo = resolve(import.meta.dirname, "../..")

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { runBuiltCli } from "./builtCli.js"
+import { runBuiltCli } from "../support/builtCli.js"
 
 const root = resolve(import.meta.dirname, "../..")
 

@@ -12,7 +12,7 @@ import { fileEventLogLayer } from "../../src/eventlog/fileEventLog.js"
 import type { EventBody, LogRecord, RecordBody } from "../../src/eventlog/logRecord.js"
 import { connectionMachineDefinition, sessionMachineDefinition } from "../../src/machines/machineRegistry.js"
 import { SESSION_EVENT as E } from "../../src/machines/sessionMachine.js"
-import { BIN, type CliRun, runBuiltCli } from "./builtCli.js"
+import { BIN, type CliRun, runBuiltCli } from "../support/builtCli.js"
 import { fakeIo } from "./connectIo.js"
 
 const root = resolve(import.meta.dirname, "../..")

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -6,34 +5,17 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { jitteredNextCronRunMs, oneShotJitteredNextCronRunMs } from "../../src/cron/jitter.js"
 import { taskFilePath } from "../../src/cron/taskFile.js"
 import { formatIsoInZone } from "../../src/cron/zonedIso.js"
+import { runBuiltCli } from "../support/builtCli.js"
 
 const root = resolve(import.meta.dirname, "../..")
-const bin = resolve(root, "bin/agenthost.js")
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
 
 /** A throwaway `<home>`: `cron add` registers projects there, never in the real ~/.agenthost. */
 const home = mkdtempSync(join(tmpdir(), "agh-cron-cli-home-"))
 afterAll(() => rmSync(home, { recursive: true, force: true }))
 
-/** Runs the built CLI as a user would, in a child process, in `cwd`. */
-function agenthost(cwd: string, args: ReadonlyArray<string>): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd, env: { ...process.env, TZ: "UTC", AGENTHOST_HOME: home } },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1
-        done({ code, stdout, stderr })
-      },
-    )
-  })
-}
+/** The built CLI in `cwd`, on UTC, with the throwaway home. */
+const agenthost = (cwd: string, args: ReadonlyArray<string>) =>
+  runBuiltCli(args, { cwd, env: { TZ: "UTC", AGENTHOST_HOME: home } })
 
 beforeAll(() => {
   if (!existsSync(resolve(root, "dist/cli/cronTasksCommands.js"))) {

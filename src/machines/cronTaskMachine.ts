@@ -10,6 +10,7 @@ import {
   type FirePromptParams,
   type RemoveTaskParams,
   type SaveLastFiredAtParams,
+  type SkippedEvent,
 } from "./cronTaskTypes.js"
 
 export * from "./cronTaskTypes.js"
@@ -66,49 +67,16 @@ const computeParams = (context: CronTaskContext): ComputeNextFireParams => ({
   jitter: context.jitter,
 })
 
-/** What firing now means: the prompt to enqueue, what to persist, and the context patch. */
-function occurrence(
-  context: CronTaskContext,
-  fireAt: number,
-  at: number,
-  missed: boolean,
-): {
-  readonly prompt: FirePromptParams
-  readonly save: SaveLastFiredAtParams
-  readonly patch: Partial<CronTaskContext>
-} {
-  return {
-    prompt: {
-      taskId: context.task.id,
-      prompt: context.task.prompt,
-      fireAt,
-      missed,
-      durable: context.task.durable,
-      agentId: context.task.agentId,
-    },
-    save: { taskId: context.task.id, lastFiredAt: at },
-    patch: {
-      lastFiredAt: at,
-      scheduleFromMs: at,
-      fireAt: null,
-      now: Math.max(context.now, at),
-      fires: context.fires + 1,
-      ...(missed ? { misses: context.misses + 1, lastMiss: { fireAt, at } } : {}),
-    },
-  }
-}
+/** A skipped occurrence: counted, and the next fire time is computed from after it. */
+const skipPatch = (context: CronTaskContext, event: SkippedEvent): Partial<CronTaskContext> => ({
+  skips: context.skips + 1,
+  lastSkip: { fireAt: event.fireAt, reason: event.reason, at: event.at },
+  scheduleFromMs: Math.max(context.scheduleFromMs, event.fireAt),
+  fireAt: null,
+  now: Math.max(context.now, event.at),
+})
 
-/**
- * One scheduled task (SPEC §7). `starting` asks the runtime for the next fire time (`computeNextFire`; the
- * answer comes back as `cronTask.scheduled { fireAt }`), `running.armed` waits for it on the injected clock
- * and raises `cronTask.fired` itself; a recurring task then goes to `running.scheduling` for the next one, a
- * one-shot task completes. Recurring, non-permanent tasks expire `recurringMaxAgeMs` after `createdAt`
- * (`cronTask.expired`, raised at that instant). `cronTask.deleted` → `killed`, `cronTask.invalid` → `failed`.
- *
- * Why the fire time enters as an event rather than as a function in the input: the computed time is then in
- * the log, so replay is exact even if the cron library, the zone database or the jitter formula change later.
- */
-export const cronTaskMachine = setup({
+const cronTaskSetup = setup({
   types: {
     context: {} as CronTaskContext,
     events: {} as CronTaskEvent,
@@ -130,7 +98,53 @@ export const cronTaskMachine = setup({
   guards: {
     isRecurring: ({ context }) => context.task.recurring,
   },
-}).createMachine({
+})
+
+/**
+ * Fires the occurrence a `cronTask.fired` or `cronTask.missed` names: enqueues the prompt, persists
+ * `lastFiredAt` and moves the context on. An on-time fire happens at its `fireAt`; a missed one at the `at`
+ * it was noticed.
+ */
+const fireOccurrence = cronTaskSetup.enqueueActions(({ context, event, enqueue }) => {
+  // Wired to those two events only; the check narrows the event type.
+  if (event.type !== CRON_TASK_EVENT.fired && event.type !== CRON_TASK_EVENT.missed) return
+  const missed = event.type === CRON_TASK_EVENT.missed
+  const { fireAt } = event
+  const at = missed ? event.at : fireAt
+  const { task } = context
+  enqueue({
+    type: "firePrompt",
+    params: {
+      taskId: task.id,
+      prompt: task.prompt,
+      fireAt,
+      missed,
+      durable: task.durable,
+      agentId: task.agentId,
+    },
+  })
+  enqueue({ type: "saveLastFiredAt", params: { taskId: task.id, lastFiredAt: at } })
+  enqueue.assign({
+    lastFiredAt: at,
+    scheduleFromMs: at,
+    fireAt: null,
+    now: Math.max(context.now, at),
+    fires: context.fires + 1,
+    ...(missed ? { misses: context.misses + 1, lastMiss: { fireAt, at } } : {}),
+  })
+})
+
+/**
+ * One scheduled task (SPEC §7). `starting` asks the runtime for the next fire time (`computeNextFire`; the
+ * answer comes back as `cronTask.scheduled { fireAt }`), `running.armed` waits for it on the injected clock
+ * and raises `cronTask.fired` itself; a recurring task then goes to `running.scheduling` for the next one, a
+ * one-shot task completes. Recurring, non-permanent tasks expire `recurringMaxAgeMs` after `createdAt`
+ * (`cronTask.expired`, raised at that instant). `cronTask.deleted` → `killed`, `cronTask.invalid` → `failed`.
+ *
+ * Why the fire time enters as an event rather than as a function in the input: the computed time is then in
+ * the log, so replay is exact even if the cron library, the zone database or the jitter formula change later.
+ */
+export const cronTaskMachine = cronTaskSetup.createMachine({
   id: "cronTask",
   context: ({ input }) => initialCronTaskContext(input),
   initial: "starting",
@@ -165,22 +179,12 @@ export const cronTaskMachine = setup({
         guard: "isRecurring",
         target: ".running.scheduling",
         reenter: true,
-        actions: enqueueActions(({ context, event, enqueue }) => {
-          const o = occurrence(context, event.fireAt, event.at, true)
-          enqueue({ type: "firePrompt", params: o.prompt })
-          enqueue({ type: "saveLastFiredAt", params: o.save })
-          enqueue.assign(o.patch)
-        }),
+        actions: fireOccurrence,
       },
       {
         target: ".completed",
         actions: [
-          enqueueActions(({ context, event, enqueue }) => {
-            const o = occurrence(context, event.fireAt, event.at, true)
-            enqueue({ type: "firePrompt", params: o.prompt })
-            enqueue({ type: "saveLastFiredAt", params: o.save })
-            enqueue.assign(o.patch)
-          }),
+          fireOccurrence,
           assign(({ event }) => ({
             endReason: end("fired", "one-shot task fired (late, after downtime)", event.at),
           })),
@@ -229,24 +233,12 @@ export const cronTaskMachine = setup({
         guard: "isRecurring",
         target: ".running.scheduling",
         reenter: true,
-        actions: assign(({ context, event }) => ({
-          skips: context.skips + 1,
-          lastSkip: { fireAt: event.fireAt, reason: event.reason, at: event.at },
-          scheduleFromMs: Math.max(context.scheduleFromMs, event.fireAt),
-          fireAt: null,
-          now: Math.max(context.now, event.at),
-        })),
+        actions: assign(({ context, event }) => skipPatch(context, event)),
       },
       {
         target: ".completed",
         actions: [
-          assign(({ context, event }) => ({
-            skips: context.skips + 1,
-            lastSkip: { fireAt: event.fireAt, reason: event.reason, at: event.at },
-            scheduleFromMs: Math.max(context.scheduleFromMs, event.fireAt),
-            fireAt: null,
-            now: Math.max(context.now, event.at),
-          })),
+          assign(({ context, event }) => skipPatch(context, event)),
           assign(({ event }) => ({
             endReason: end("skipped", `one-shot task skipped: ${event.reason}`, event.at),
           })),
@@ -286,22 +278,12 @@ export const cronTaskMachine = setup({
               {
                 guard: "isRecurring",
                 target: "scheduling",
-                actions: enqueueActions(({ context, event, enqueue }) => {
-                  const o = occurrence(context, event.fireAt, event.fireAt, false)
-                  enqueue({ type: "firePrompt", params: o.prompt })
-                  enqueue({ type: "saveLastFiredAt", params: o.save })
-                  enqueue.assign(o.patch)
-                }),
+                actions: fireOccurrence,
               },
               {
                 target: "#cronTask.completed",
                 actions: [
-                  enqueueActions(({ context, event, enqueue }) => {
-                    const o = occurrence(context, event.fireAt, event.fireAt, false)
-                    enqueue({ type: "firePrompt", params: o.prompt })
-                    enqueue({ type: "saveLastFiredAt", params: o.save })
-                    enqueue.assign(o.patch)
-                  }),
+                  fireOccurrence,
                   assign(({ event }) => ({ endReason: end("fired", "one-shot task fired", event.fireAt) })),
                   {
                     type: "removeTask",

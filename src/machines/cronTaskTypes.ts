@@ -3,6 +3,9 @@
  * Logged events use exactly these shapes; changing one is a change of {@link CRON_TASK_MACHINE_VERSION}.
  */
 
+import type { CronJitterConfig } from "../cron/jitterConfig.js"
+import type { ScheduledTask } from "../cron/taskFile.js"
+
 export const CRON_TASK_MACHINE_NAME = "cronTask"
 
 /** Bump whenever the same logged events would lead to different states or context. */
@@ -21,31 +24,13 @@ export const CRON_TASK_EVENT = {
 } as const
 
 /** A scheduled task as SPEC §7 stores it (runtime-only `durable` and `agentId` included). */
-export interface CronTaskRecord {
-  /** 8 lowercase hex characters. */
-  readonly id: string
-  readonly cron: string
-  readonly prompt: string
-  readonly createdAt: number
-  readonly lastFiredAt?: number
-  readonly recurring?: boolean
-  readonly permanent?: boolean
-  readonly durable?: boolean
-  readonly agentId?: string
-}
+export type CronTaskRecord = ScheduledTask
 
 /**
  * The jitter configuration (SPEC §7). The machine itself only reads `recurringMaxAgeMs`; the rest travels to
  * the `computeNextFire` effect, and is in the log so a reader sees what the schedule was computed with.
  */
-export interface CronTaskJitterConfig {
-  readonly recurringFrac: number
-  readonly recurringCapMs: number
-  readonly oneShotMaxMs: number
-  readonly oneShotFloorMs: number
-  readonly oneShotMinuteMod: number
-  readonly recurringMaxAgeMs: number
-}
+export type CronTaskJitterConfig = CronJitterConfig
 
 /** Input of the cron task machine. */
 export interface CronTaskInput {

@@ -116,6 +116,19 @@ export function ignoreAnswer(
   return { stats: { ...context.stats, ignoredAnswers: context.stats.ignoredAnswers + 1, lastIgnoredAnswer } }
 }
 
+/** Counts a protocol error and remembers it as the last one. */
+export function recordProtocolError(
+  context: SessionContext,
+  code: string,
+  message: string,
+  at: number,
+): Pick<SessionContext, "stats"> {
+  return bumpStats(context, {
+    protocolErrors: context.stats.protocolErrors + 1,
+    lastProtocolError: { code, message, at },
+  })
+}
+
 /** Adds to the counters in `stats`. */
 export function bumpStats(
   context: SessionContext,

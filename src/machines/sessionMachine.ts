@@ -1,4 +1,4 @@
-import { assign, cancel, enqueueActions, setup } from "xstate"
+import { assign, cancel, enqueueActions, not, setup } from "xstate"
 import {
   addPending,
   answerOf,
@@ -12,6 +12,7 @@ import {
   isPending,
   pendingCount,
   permissionTimerId,
+  recordProtocolError,
   resolvePermission,
   takeNext,
   todoListOf,
@@ -94,12 +95,9 @@ export const sessionMachine = setup({
       }),
     },
     [SESSION_EVENT.protocolError]: {
-      actions: assign(({ context, event }) => ({
-        ...bumpStats(context, {
-          protocolErrors: context.stats.protocolErrors + 1,
-          lastProtocolError: { code: event.code, message: event.message, at: event.at },
-        }),
-      })),
+      actions: assign(({ context, event }) =>
+        recordProtocolError(context, event.code, event.message, event.at),
+      ),
     },
     [SESSION_EVENT.userMessage]: [
       {
@@ -121,9 +119,9 @@ export const sessionMachine = setup({
       },
     ],
     [SESSION_EVENT.permissionAnswered]: {
-      actions: assign(({ context, event }) => ({
-        ...ignoreAnswer(context, event.requestId, event.clientId ?? null, event.at),
-      })),
+      actions: assign(({ context, event }) =>
+        ignoreAnswer(context, event.requestId, event.clientId ?? null, event.at),
+      ),
     },
     [SESSION_EVENT.closeRequested]: { actions: assign({ closeRequested: true }) },
     [SESSION_EVENT.killRequested]: {
@@ -216,35 +214,33 @@ export const sessionMachine = setup({
                 type: "answerPermission",
                 params: ({ event }) => ({ requestId: event.requestId, behavior: "allow" }),
               },
-              assign(({ context, event }) => ({
-                ...resolvePermission(context, event.requestId, "autoAllowed", null),
-              })),
+              assign(({ context, event }) =>
+                resolvePermission(context, event.requestId, "autoAllowed", null),
+              ),
             ],
           },
           {
             guard: ({ context, event }) => isPending(context, event.requestId),
-            actions: assign(({ context, event }) => ({
-              ...bumpStats(context, {
-                protocolErrors: context.stats.protocolErrors + 1,
-                lastProtocolError: {
-                  code: DUPLICATE_PERMISSION_REQUEST_CODE,
-                  message: `permission request ${event.requestId} was asked again while pending`,
-                  at: event.at,
-                },
-              }),
-            })),
+            actions: assign(({ context, event }) =>
+              recordProtocolError(
+                context,
+                DUPLICATE_PERMISSION_REQUEST_CODE,
+                `permission request ${event.requestId} was asked again while pending`,
+                event.at,
+              ),
+            ),
           },
           {
             target: ".awaiting_permission",
             actions: enqueueActions(({ context, event, enqueue }) => {
-              enqueue.assign({
-                ...addPending(context, {
+              enqueue.assign(
+                addPending(context, {
                   requestId: event.requestId,
                   toolName: event.toolName,
                   toolUseId: event.toolUseId ?? null,
                   requestedAt: event.at,
                 }),
-              })
+              )
               if (context.timeouts.permissionMs > 0) {
                 enqueue.raise(
                   { type: SESSION_EVENT.permissionTimedOut, requestId: event.requestId },
@@ -275,9 +271,9 @@ export const sessionMachine = setup({
           },
           // Nothing runs: counted, not forwarded.
           {
-            actions: assign(({ context }) => ({
-              ...bumpStats(context, { interrupts: context.stats.interrupts + 1 }),
-            })),
+            actions: assign(({ context }) =>
+              bumpStats(context, { interrupts: context.stats.interrupts + 1 }),
+            ),
           },
         ],
         [SESSION_EVENT.turnCompleted]: {
@@ -326,30 +322,18 @@ export const sessionMachine = setup({
         },
         idle: {
           on: {
-            [SESSION_EVENT.userMessage]: [
-              {
-                guard: "closeRequested",
-                actions: [
-                  assign(({ context }) => ({
-                    droppedMessages: context.droppedMessages + 1,
-                  })),
-                  {
-                    type: "rejectUserMessage",
-                    params: ({ event }) => ({ messageId: event.messageId, reason: "the session is closing" }),
-                  },
-                ],
-              },
-              {
-                target: "busy",
-                actions: [
-                  assign(({ event }) => ({ currentMessageId: event.messageId })),
-                  {
-                    type: "sendToAgent",
-                    params: ({ event }) => ({ messageId: event.messageId, content: event.content }),
-                  },
-                ],
-              },
-            ],
+            // While closing this is not enabled, and the root handler rejects the message.
+            [SESSION_EVENT.userMessage]: {
+              guard: not("closeRequested"),
+              target: "busy",
+              actions: [
+                assign(({ event }) => ({ currentMessageId: event.messageId })),
+                {
+                  type: "sendToAgent",
+                  params: ({ event }) => ({ messageId: event.messageId, content: event.content }),
+                },
+              ],
+            },
             [SESSION_EVENT.closeRequested]: {
               target: "closing",
               actions: [assign({ closeRequested: true }), "closeAgentInput"],
@@ -369,14 +353,14 @@ export const sessionMachine = setup({
                   type: "withdrawPermissionPrompt",
                   params: { requestId: event.requestId, reason: "answered", answeredBy: by },
                 })
-                enqueue.assign({
-                  ...resolvePermission(
+                enqueue.assign(
+                  resolvePermission(
                     context,
                     event.requestId,
                     event.behavior === "allow" ? "allowed" : "denied",
                     by,
                   ),
-                })
+                )
               }),
             },
             [SESSION_EVENT.permissionCancelled]: {
@@ -387,9 +371,7 @@ export const sessionMachine = setup({
                   type: "withdrawPermissionPrompt",
                   params: { requestId: event.requestId, reason: "cancelled", answeredBy: null },
                 })
-                enqueue.assign({
-                  ...resolvePermission(context, event.requestId, "cancelled", null),
-                })
+                enqueue.assign(resolvePermission(context, event.requestId, "cancelled", null))
               }),
             },
             [SESSION_EVENT.permissionTimedOut]: {
@@ -407,9 +389,7 @@ export const sessionMachine = setup({
                   type: "withdrawPermissionPrompt",
                   params: { requestId: event.requestId, reason: "timedOut", answeredBy: null },
                 })
-                enqueue.assign({
-                  ...resolvePermission(context, event.requestId, "timedOut", null),
-                })
+                enqueue.assign(resolvePermission(context, event.requestId, "timedOut", null))
               }),
             },
           },

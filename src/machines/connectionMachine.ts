@@ -1,5 +1,6 @@
 import { assign, cancel, raise, setup } from "xstate"
 import {
+  type BadFrameEvent,
   type CloseSocketParams,
   CONNECTION_DEFAULTS,
   CONNECTION_EVENT,
@@ -47,6 +48,20 @@ export function reconnectDelayMs(context: ConnectionContext): number {
   const exponent = Math.min(Math.max(context.attempt, 1) - 1, 30)
   return Math.min(context.reconnect.maxDelayMs, context.reconnect.initialDelayMs * 2 ** exponent)
 }
+
+const lastDropOf = (event: DroppedEvent): ConnectionContext["lastDrop"] => ({
+  code: event.code ?? null,
+  reason: event.reason ?? null,
+  at: event.at,
+})
+
+const countBadFrame = (
+  context: ConnectionContext,
+  event: BadFrameEvent,
+): Pick<ConnectionContext, "badFrames" | "lastBadFrame"> => ({
+  badFrames: context.badFrames + 1,
+  lastBadFrame: { code: event.code, message: event.message, at: event.at },
+})
 
 const describeDrop = (event: DroppedEvent): string =>
   [event.code === undefined ? undefined : `code ${event.code}`, event.reason].filter((x) => x).join(", ") ||
@@ -97,22 +112,20 @@ export const connectionMachine = setup({
         guard: "canRetry",
         target: ".running.reconnecting",
         reenter: true,
-        actions: assign(({ event }) => ({
-          lastDrop: { code: event.code ?? null, reason: event.reason ?? null, at: event.at },
-        })),
+        actions: assign(({ event }) => ({ lastDrop: lastDropOf(event) })),
       },
       {
         guard: "isHostSide",
         target: ".completed",
         actions: assign(({ event }) => ({
-          lastDrop: { code: event.code ?? null, reason: event.reason ?? null, at: event.at },
+          lastDrop: lastDropOf(event),
           endReason: end("peerClosed", `the peer went away (${describeDrop(event)})`, event.at),
         })),
       },
       {
         target: ".failed",
         actions: assign(({ context, event }) => ({
-          lastDrop: { code: event.code ?? null, reason: event.reason ?? null, at: event.at },
+          lastDrop: lastDropOf(event),
           endReason: end(
             "gaveUp",
             `gave up after ${context.attempt} reconnect attempt(s); last drop: ${describeDrop(event)}`,
@@ -164,8 +177,7 @@ export const connectionMachine = setup({
             target: "killed",
             actions: [
               assign(({ context, event }) => ({
-                badFrames: context.badFrames + 1,
-                lastBadFrame: { code: event.code, message: event.message, at: event.at },
+                ...countBadFrame(context, event),
                 endReason: end(
                   "badFrames",
                   `disconnected after ${context.badFrames + 1} bad frames (limit ${context.maxBadFrames}); last: ${event.code}`,
@@ -176,10 +188,7 @@ export const connectionMachine = setup({
             ],
           },
           {
-            actions: assign(({ context, event }) => ({
-              badFrames: context.badFrames + 1,
-              lastBadFrame: { code: event.code, message: event.message, at: event.at },
-            })),
+            actions: assign(({ context, event }) => countBadFrame(context, event)),
           },
         ],
       },

@@ -123,10 +123,7 @@ export const sessionReadyArb: fc.Arbitrary<SessionEvent> = fc.record({
 
 /** Every session event type, delayed ones included (a script may send those directly too). */
 export const sessionEventArb: fc.Arbitrary<SessionEvent> = fc.oneof(
-  {
-    weight: 2,
-    arbitrary: fc.record({ type: fc.constant(SESSION_EVENT.agentReady), at: atArb, pid: fc.nat(99_999) }),
-  },
+  { weight: 2, arbitrary: sessionReadyArb },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -269,7 +266,7 @@ export const connectionOpenedArb: fc.Arbitrary<ConnectionEvent> = fc.record({
 
 /** Every connection event type, the delayed `retryDue` included. */
 export const connectionEventArb: fc.Arbitrary<ConnectionEvent> = fc.oneof(
-  { weight: 2, arbitrary: fc.record({ type: fc.constant(CONNECTION_EVENT.opened), at: atArb }) },
+  { weight: 2, arbitrary: connectionOpenedArb },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -361,14 +358,7 @@ export const cronTaskScheduledArb: fc.Arbitrary<CronTaskEvent> = fc.record({
 
 /** Fire times near the clock, some already past, so arming, firing, missing and expiring all happen. */
 export const cronTaskEventArb: fc.Arbitrary<CronTaskEvent> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      type: fc.constant(CRON_TASK_EVENT.scheduled),
-      at: atArb,
-      fireAt: fc.option(fc.integer({ min: T0 - 5_000, max: T0 + 20_000 }), { nil: null, freq: 8 }),
-    }),
-  },
+  { weight: 5, arbitrary: cronTaskScheduledArb },
   { weight: 1, arbitrary: fc.record({ type: fc.constant(CRON_TASK_EVENT.fired), fireAt: atArb }) },
   {
     weight: 2,

@@ -102,14 +102,24 @@ function hashObject(value: object, cacheable: boolean): number {
       sum = (sum + entryHash(key, v)) | 0
       count++
     }
-    h = mix(sum ^ Math.imul(count + 1, SEED_OBJECT))
+    h = objectHash(sum, count)
   }
   if (cacheable) cache.set(value, h)
   return h
 }
 
 function entryHash(key: string, value: unknown): number {
-  return mix(hashString(key) ^ Math.imul(hashValue(value, false), 0x27d4eb2d))
+  return mixEntry(hashString(key), hashValue(value, false))
+}
+
+/** One object entry's share of the object's sum (shared with the incremental digester). */
+function mixEntry(keyHash: number, valueHash: number): number {
+  return mix(keyHash ^ Math.imul(valueHash, 0x27d4eb2d))
+}
+
+/** An object's hash from the sum of its entries and their count (shared with the incremental digester). */
+function objectHash(sum: number, count: number): number {
+  return mix(sum ^ Math.imul(count + 1, SEED_OBJECT))
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
@@ -191,7 +201,7 @@ function digestObject(record: Readonly<Record<string, unknown>>, memo: ObjectMem
           children[i] = undefined
           valueHash = hashValue(v, false)
         }
-        entry = mix(keyHash ^ Math.imul(valueHash, 0x27d4eb2d))
+        entry = mixEntry(keyHash, valueHash)
       }
       sum = (sum + entry) | 0
       count++
@@ -211,7 +221,7 @@ function digestObject(record: Readonly<Record<string, unknown>>, memo: ObjectMem
     entries.length = i
     children.length = i
   }
-  return mix(sum ^ Math.imul(count + 1, SEED_OBJECT))
+  return objectHash(sum, count)
 }
 
 /**

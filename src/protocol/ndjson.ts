@@ -103,16 +103,17 @@ export class NdjsonSplitter {
     const line = this.lineNo
     const offset = this.consumed - this.lineBytes
     const total = this.lineBytes
-    let bytes: Uint8Array | undefined
-    if (!this.discarding) {
-      bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsBytes)
-    }
+    // Undefined when the line went over the cap and was discarded.
+    const bytes = this.discarding
+      ? undefined
+      : this.parts.length === 1
+        ? this.parts[0]!
+        : Buffer.concat(this.parts, this.partsBytes)
     this.parts = []
     this.partsBytes = 0
     this.lineBytes = 0
-    const wasDiscarding = this.discarding
     this.discarding = false
-    if (wasDiscarding || bytes === undefined) {
+    if (bytes === undefined) {
       out.push({ _tag: "Error", error: lineTooLongError(line, total, this.maxLineBytes) })
       return
     }

@@ -189,6 +189,47 @@ export function turnResult(
   }
 }
 
+/** `system`/`status` after the permission mode changed. */
+export function permissionModeStatus(ctx: MessageContext, mode: PermissionMode): object {
+  return {
+    type: "system",
+    subtype: "status",
+    status: null,
+    permissionMode: mode,
+    uuid: ctx.uuid(),
+    session_id: ctx.sessionId,
+  }
+}
+
+/** `system`/`permission_denied`: a Bash use refused without asking anyone. */
+export function permissionDenied(ctx: MessageContext, toolUseId: string, message: string): object {
+  return {
+    type: "system",
+    subtype: "permission_denied",
+    tool_name: "Bash",
+    tool_use_id: toolUseId,
+    message,
+    uuid: ctx.uuid(),
+    session_id: ctx.sessionId,
+  }
+}
+
+/** The `control_request`/`can_use_tool` that asks the host whether a Bash command may run. */
+export function canUseBashRequest(requestId: string, toolUseId: string, command: string): object {
+  return {
+    type: "control_request",
+    request_id: requestId,
+    request: {
+      subtype: "can_use_tool",
+      tool_name: "Bash",
+      input: { command },
+      tool_use_id: toolUseId,
+      permission_suggestions: [],
+      description: `Run shell command: ${command}`,
+    },
+  }
+}
+
 /** `command_lifecycle` for a user line that carried a `uuid` (capability msg_lifecycle_v1). */
 export function lifecycle(
   ctx: MessageContext,

@@ -13,9 +13,12 @@ import {
   AGENT_CAPABILITIES,
   assistant,
   bashResult,
+  canUseBashRequest,
   lifecycle,
   type MessageContext,
   type PermissionDenial,
+  permissionDenied,
+  permissionModeStatus,
   systemInit,
   type TerminalReason,
   toolResult,
@@ -191,14 +194,7 @@ export class BuiltinAgent {
         }
         this.mode = request.mode
         emit(controlSuccess(request_id, { mode: request.mode }))
-        emit({
-          type: "system",
-          subtype: "status",
-          status: null,
-          permissionMode: request.mode,
-          uuid: this.ctx.uuid(),
-          session_id: this.ctx.sessionId,
-        })
+        emit(permissionModeStatus(this.ctx, request.mode))
         return
       }
       case "control_request/can_use_tool":
@@ -283,23 +279,21 @@ export class BuiltinAgent {
       )
       return
     }
-    if (message.response.subtype === "error") {
+    // The answer itself is broken: the tool call fails, and it is not a denial the user made.
+    const failed = (why: string) =>
       pending.resolve({
         behavior: "deny",
-        message: `Tool permission request failed: Error: ${message.response.error}`,
+        message: `Tool permission request failed: ${why}`,
         interrupt: false,
         denial: false,
       })
+    if (message.response.subtype === "error") {
+      failed(`Error: ${message.response.error}`)
       return
     }
     const decoded = decodePermissionResult(message.response.response)
     if (Result.isFailure(decoded)) {
-      pending.resolve({
-        behavior: "deny",
-        message: `Tool permission request failed: ${decoded.failure.message}`,
-        interrupt: false,
-        denial: false,
-      })
+      failed(decoded.failure.message)
       return
     }
     const result = decoded.success
@@ -314,12 +308,7 @@ export class BuiltinAgent {
     }
     const updated = result.updatedInput?.command
     if (result.updatedInput !== undefined && (typeof updated !== "string" || updated.trim() === "")) {
-      pending.resolve({
-        behavior: "deny",
-        message: `Tool permission request failed: updatedInput.command must be a non-empty string, got ${JSON.stringify(updated) ?? "nothing"}`,
-        interrupt: false,
-        denial: false,
-      })
+      failed(`updatedInput.command must be a non-empty string, got ${JSON.stringify(updated) ?? "nothing"}`)
       return
     }
     pending.resolve({ behavior: "allow", command: typeof updated === "string" ? updated : pending.command })
@@ -466,31 +455,12 @@ export class BuiltinAgent {
             : undefined
     if (refusal !== undefined) {
       const message = `Permission to use Bash was denied: ${refusal}`
-      this.options.emit({
-        type: "system",
-        subtype: "permission_denied",
-        tool_name: "Bash",
-        tool_use_id: toolUseId,
-        message,
-        uuid: this.ctx.uuid(),
-        session_id: this.ctx.sessionId,
-      })
+      this.options.emit(permissionDenied(this.ctx, toolUseId, message))
       return Promise.resolve({ behavior: "deny", message, interrupt: false, denial: true })
     }
     this.permissionCount += 1
     const requestId = `perm_${this.permissionCount}`
-    const request = {
-      type: "control_request",
-      request_id: requestId,
-      request: {
-        subtype: "can_use_tool",
-        tool_name: "Bash",
-        input: { command },
-        tool_use_id: toolUseId,
-        permission_suggestions: [],
-        description: `Run shell command: ${command}`,
-      },
-    }
+    const request = canUseBashRequest(requestId, toolUseId, command)
     return new Promise<Decision>((resolve) => {
       turn.pending = {
         requestId,

@@ -87,12 +87,15 @@ export function runBuiltinAgent(
     const killChildren = () => killAllGroups(runner.active())
     // An open stdin keeps the event loop, and so the process, alive after an abnormal stop.
     const releaseStdin = () => (io.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.()
-    const onSignal = (signal: NodeJS.Signals) => {
+    // An abnormal stop: nothing more will be read or written, so the commands' groups go too.
+    const stop = (code: number) => {
       killChildren()
       cleanup()
       releaseStdin()
-      resolve(128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15))
+      resolve(code)
     }
+    const onSignal = (signal: NodeJS.Signals) =>
+      stop(128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15))
     const cleanup = () => {
       if (!ownProcess) return
       for (const s of SHUTDOWN_SIGNALS) process.off(s, onSignal)
@@ -122,10 +125,7 @@ export function runBuiltinAgent(
     io.stdout.on("error", (err: Error) => {
       // The reader of our output is gone (EPIPE): nobody can see results, so stop everything now.
       io.stderr.write(`agenthost agent: stdout failed: ${err.message}\n`)
-      killChildren()
-      cleanup()
-      releaseStdin()
-      resolve(1)
+      stop(1)
     })
     agent.done.then(() => {
       cleanup()

@@ -25,6 +25,11 @@ export function isFinalStatus(status: SessionStatus): boolean {
   return FINAL.has(status)
 }
 
+/** Sessions not yet ended: what `max_sessions` caps. */
+export function liveSessionCount(manager: Pick<SessionManager, "list">): number {
+  return manager.list().filter((h) => !isFinalStatus(h.info().status)).length
+}
+
 async function realRoots(roots: ReadonlyArray<string>): Promise<ReadonlyArray<string>> {
   const out: string[] = []
   // A root that does not exist (yet) admits nothing; it is not an error for the host.
@@ -146,12 +151,11 @@ export interface SessionGate {
  */
 export function makeSessionGate(manager: SessionManager, config: ServerConfig): SessionGate {
   let creating = 0
-  const live = () => manager.list().filter((h) => !isFinalStatus(h.info().status)).length
   return {
     manager,
     async create(request) {
       const options = await admitSession(request, config)
-      const count = live() + creating
+      const count = liveSessionCount(manager) + creating
       if (count >= config.max_sessions) {
         throw new SessionManagerError({
           reason: "MaxSessions",

@@ -4,8 +4,8 @@ import type { ClockShape, TimerHandle } from "../adapters/clock.js"
 import type { SessionHandle } from "../effects/sessionHandle.js"
 import { WS_SUBPROTOCOL } from "./auth.js"
 import type { ServerConfig } from "./config.js"
+import { parseAfter, requireSession } from "./requestParams.js"
 import type { RouteRequest } from "./route.js"
-import { ServerError } from "./serverError.js"
 import { type ConnectionObserver, SessionConnection } from "./sessionConnection.js"
 import type { SessionManager } from "./sessionManager.js"
 import { WS_CLOSE, WS_ERROR } from "./wsCodes.js"
@@ -27,26 +27,6 @@ export interface SocketStats {
   readonly connections: number
   /** Sum of every connection's unsent bytes: what slow clients cost the host right now. */
   readonly bufferedBytes: number
-}
-
-/** `?after=N`: a non-negative integer no greater than the session's last seq. */
-export function parseAfter(query: URLSearchParams, lastSeq: number): number {
-  const raw = query.get("after")
-  if (raw === null || raw === "") return 0
-  if (!/^\d{1,15}$/.test(raw)) {
-    throw new ServerError({
-      reason: "BadRequest",
-      message: `query parameter "after": expected a non-negative integer, got ${JSON.stringify(raw.slice(0, 64))}`,
-    })
-  }
-  const after = Number(raw)
-  if (after > lastSeq) {
-    throw new ServerError({
-      reason: "BadRequest",
-      message: `query parameter "after": ${after} is beyond the session's last seq ${lastSeq}`,
-    })
-  }
-  return after
 }
 
 /**
@@ -76,11 +56,7 @@ export class SessionSocketServer {
 
   /** Takes over an authenticated upgrade request for `/sessions/:id/ws`. */
   upgrade(request: RouteRequest<undefined>, socket: Duplex, head: Buffer): void {
-    const id = request.params.id ?? ""
-    const handle = this.options.sessions.get(id)
-    if (handle === undefined) {
-      throw new ServerError({ reason: "SessionNotFound", message: `no session ${JSON.stringify(id)}` })
-    }
+    const handle = requireSession(this.options.sessions, request.params.id)
     const after = parseAfter(request.query, handle.info().last_seq)
     this.wss.handleUpgrade(request.req, socket, head, (ws) => {
       const connectionId = this.options.connectionId()

@@ -8,9 +8,9 @@ import * as Schema from "effect/Schema"
 import { Git } from "../../adapters/git.js"
 import { type BundleStore, makeBundleStore } from "../../teleport/bundleStore.js"
 import { exportSessionChanges } from "../../teleport/pullBack.js"
+import { requireSession } from "../requestParams.js"
 import { defineRoute } from "../route.js"
 import type { RouteModule } from "../routeContext.js"
-import { ServerError } from "../serverError.js"
 import { ErrorDoc } from "./sessionSchemas.js"
 import { runTeleport, TeleportHttpError } from "./teleportHttp.js"
 
@@ -160,14 +160,7 @@ export function bundlesRoutes(options: BundlesRoutesOptions = {}): RouteModule {
           },
         },
         handle: async ({ params }) => {
-          const handle = params.id === undefined ? undefined : context.sessions.manager.get(params.id)
-          if (handle === undefined) {
-            throw new ServerError({
-              reason: "SessionNotFound",
-              message: `no session ${JSON.stringify(params.id ?? "")}`,
-            })
-          }
-          const info = handle.info()
+          const info = requireSession(context.sessions.manager, params.id).info()
           const hasGit = await lstat(join(info.work_dir, ".git")).then(
             (s) => s.isDirectory(),
             () => false,

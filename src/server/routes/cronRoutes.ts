@@ -11,6 +11,7 @@ import { TaskStoreError, type TaskStoreErrorReason, taskNotFound } from "../../c
 import type { ProjectScheduler } from "../../scheduler/projectScheduler.js"
 import type { SchedulerService } from "../../scheduler/schedulerService.js"
 import { taskView } from "../../scheduler/taskView.js"
+import { parseLimit } from "../requestParams.js"
 import { defineRoute, type Route } from "../route.js"
 import type { RouteContext, RouteModule } from "../routeContext.js"
 import { ServerError } from "../serverError.js"
@@ -150,18 +151,6 @@ function requireProject(query: URLSearchParams): string {
 async function admitProject(context: RouteContext, project: string): Promise<string> {
   const admitted = await admitSession({ cwd: project }, context.config)
   return admitted.workDir ?? project
-}
-
-function parseLimit(query: URLSearchParams): number | undefined {
-  const raw = query.get("limit")
-  if (raw === null || raw === "") return undefined
-  if (!/^\d{1,9}$/.test(raw)) {
-    throw new ServerError({
-      reason: "BadRequest",
-      message: `query parameter "limit": expected a non-negative integer, got ${JSON.stringify(raw.slice(0, 64))}`,
-    })
-  }
-  return Number(raw)
 }
 
 /** `GET /cron` for one project: its tasks with their next fire time after jitter. */

@@ -3,7 +3,7 @@ import { hostReachableRemotes } from "../cloneSource.js"
 import { defineRoute } from "../route.js"
 import type { RouteModule } from "../routeContext.js"
 import { SessionManagerError } from "../sessionManager.js"
-import { isFinalStatus } from "../sessionPolicy.js"
+import { liveSessionCount } from "../sessionPolicy.js"
 import { DEFAULT_MAX_BUNDLE_BYTES } from "./bundlesRoutes.js"
 import { ErrorDoc } from "./sessionSchemas.js"
 
@@ -67,14 +67,13 @@ export function hostRoutes(options: HostRoutesOptions = {}): RouteModule {
       },
       handle: () => {
         const { config } = context
-        const live = context.sessions.manager.list().filter((h) => !isFinalStatus(h.info().status)).length
         return {
           status: 200,
           body: {
             allow_remote_sessions: config.allow_remote_sessions,
             allow_skip_permissions: config.allow_skip_permissions,
             max_sessions: config.max_sessions,
-            live_sessions: live,
+            live_sessions: liveSessionCount(context.sessions.manager),
             max_bundle_bytes: maxBundleBytes,
             default_agent: config.default_agent,
             agents: Object.keys(config.agents),

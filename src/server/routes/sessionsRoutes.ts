@@ -1,8 +1,8 @@
-import type { SessionHandle, SessionInfo } from "../../effects/sessionHandle.js"
+import type { SessionInfo } from "../../effects/sessionHandle.js"
+import { parseAfter, parseLimit, requireSession } from "../requestParams.js"
 import { defineRoute, type Route } from "../route.js"
-import type { RouteContext, RouteModule } from "../routeContext.js"
+import type { RouteModule } from "../routeContext.js"
 import { ServerError } from "../serverError.js"
-import { parseAfter } from "../sessionSocket.js"
 import {
   CreateSessionBody,
   CreateSessionResponse,
@@ -15,18 +15,11 @@ import {
 
 const TAGS = ["sessions"]
 
-const wsUrl = (origin: string, id: string) =>
+/** The `ws_url` of a session, for a client that reached this server at `origin`. */
+export const sessionWsUrl = (origin: string, id: string) =>
   `${origin.replace(/^http/, "ws")}/sessions/${encodeURIComponent(id)}/ws`
 
-const withWsUrl = (info: SessionInfo, origin: string) => ({ ...info, ws_url: wsUrl(origin, info.id) })
-
-function lookup(context: RouteContext, id: string | undefined): SessionHandle {
-  const handle = id === undefined ? undefined : context.sessions.manager.get(id)
-  if (handle === undefined) {
-    throw new ServerError({ reason: "SessionNotFound", message: `no session ${JSON.stringify(id ?? "")}` })
-  }
-  return handle
-}
+const withWsUrl = (info: SessionInfo, origin: string) => ({ ...info, ws_url: sessionWsUrl(origin, info.id) })
 
 const notFound = { description: "No such session (AGH_SESSION_NOT_FOUND)", schema: ErrorDoc }
 
@@ -69,7 +62,7 @@ export const sessionsRoutes: RouteModule = (context) => {
           headers: { location: `/sessions/${encodeURIComponent(info.id)}` },
           body: {
             session_id: info.id,
-            ws_url: wsUrl(origin, info.id),
+            ws_url: sessionWsUrl(origin, info.id),
             work_dir: info.work_dir,
             status: info.status,
           },
@@ -100,7 +93,7 @@ export const sessionsRoutes: RouteModule = (context) => {
       },
       handle: ({ params, origin }) => ({
         status: 200,
-        body: withWsUrl(lookup(context, params.id).info(), origin),
+        body: withWsUrl(requireSession(context.sessions.manager, params.id).info(), origin),
       }),
     }),
     defineRoute({
@@ -118,7 +111,7 @@ export const sessionsRoutes: RouteModule = (context) => {
         },
       },
       handle: async ({ params, origin }) => {
-        const handle = lookup(context, params.id)
+        const handle = requireSession(context.sessions.manager, params.id)
         const info =
           (await context.sessions.manager.kill(handle.id, "killed by DELETE /sessions/:id")) ?? handle.info()
         return { status: 200, body: withWsUrl(info, origin) }
@@ -150,7 +143,7 @@ export const sessionsRoutes: RouteModule = (context) => {
         },
       },
       handle: ({ params, query }) => {
-        const handle = lookup(context, params.id)
+        const handle = requireSession(context.sessions.manager, params.id)
         const lastSeq = handle.info().last_seq
         const after = parseAfter(query, lastSeq)
         const limit = parseLimit(query)
@@ -184,7 +177,7 @@ export const sessionsRoutes: RouteModule = (context) => {
         },
       },
       handle: ({ params }) => {
-        lookup(context, params.id)
+        requireSession(context.sessions.manager, params.id)
         throw new ServerError({
           reason: "UpgradeRequired",
           message: "this route speaks WebSocket only: send an Upgrade: websocket request",
@@ -195,16 +188,4 @@ export const sessionsRoutes: RouteModule = (context) => {
     }),
   ]
   return routes
-}
-
-function parseLimit(query: URLSearchParams): number | undefined {
-  const raw = query.get("limit")
-  if (raw === null || raw === "") return undefined
-  if (!/^\d{1,9}$/.test(raw)) {
-    throw new ServerError({
-      reason: "BadRequest",
-      message: `query parameter "limit": expected a non-negative integer, got ${JSON.stringify(raw.slice(0, 64))}`,
-    })
-  }
-  return Number(raw)
 }

@@ -21,6 +21,7 @@ import type { RouteContext, RouteModule } from "../routeContext.js"
 import { SessionManagerError } from "../sessionManager.js"
 import { admitSession } from "../sessionPolicy.js"
 import { ErrorDoc } from "./sessionSchemas.js"
+import { sessionWsUrl } from "./sessionsRoutes.js"
 
 const TAGS = ["triggers"]
 const BASE = "/v1/code/triggers"
@@ -37,9 +38,6 @@ export interface TriggersRoutesOptions {
    */
   readonly repositories?: TriggerRepositories
 }
-
-const wsUrl = (origin: string, id: string) =>
-  `${origin.replace(/^http/, "ws")}/sessions/${encodeURIComponent(id)}/ws`
 
 /**
  * Starts runs through the server's session gate, so a trigger gets exactly what `POST /sessions` would:
@@ -310,7 +308,7 @@ export function triggersRoutes(store: TriggerStore, options: TriggersRoutesOptio
               trigger_id: trigger.id,
               run_id: run.run_id,
               session_id: sessionId,
-              ws_url: wsUrl(origin, sessionId),
+              ws_url: sessionWsUrl(origin, sessionId),
             },
           }
         },

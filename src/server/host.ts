@@ -45,8 +45,8 @@ export interface Host {
 }
 
 /**
- * The composition root of the host: recovers the previous run's sessions from their logs, sweeps partial
- * uploads, builds the session manager and the HTTP/WebSocket server. Nothing listens until
+ * The composition root of the host: recovers the previous run's sessions from their logs, builds the session
+ * manager and the HTTP/WebSocket server (whose bundle routes sweep partial uploads). Nothing listens until
  * `host.server.listen()`.
  */
 export async function startHost(options: StartHostOptions): Promise<Host> {
@@ -57,8 +57,8 @@ export async function startHost(options: StartHostOptions): Promise<Host> {
       return yield* recoverSessions(yield* EventLog, clock)
     }).pipe(Effect.provide(logLayer)),
   )
+  // Partial uploads a crash left are swept by the bundle routes, before they take the first upload.
   const bundles = makeBundleStore({ dir: join(home.home, "bundles") })
-  await Effect.runPromise(Effect.ignore(bundles.sweep()))
   const sessions = createHostSessionManager({
     config,
     home,

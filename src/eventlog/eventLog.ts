@@ -2,7 +2,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
-import type { EventLogError } from "./eventLogError.js"
+import { EventLogError } from "./eventLogError.js"
 import type { LogHeader, LogRecord, RecordBody } from "./logRecord.js"
 
 /**
@@ -92,4 +92,13 @@ export const STREAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
 export function isValidStreamName(name: string): boolean {
   return STREAM_NAME_PATTERN.test(name) && !name.includes("..")
+}
+
+/** The error every backend gives for a name {@link isValidStreamName} refuses (`AGH_LOG_INVALID_STREAM`). */
+export function invalidStreamError(stream: string): EventLogError {
+  return new EventLogError({
+    reason: "InvalidStream",
+    stream,
+    message: `invalid stream name ${JSON.stringify(stream)}`,
+  })
 }

@@ -10,10 +10,11 @@ import {
   type Durability,
   EventLog,
   type EventLogShape,
+  invalidStreamError,
   isValidStreamName,
   type LogWriter,
 } from "./eventLog.js"
-import { EventLogError } from "./eventLogError.js"
+import type { EventLogError } from "./eventLogError.js"
 import { LogAppender } from "./logAppender.js"
 import { fileFailure, fileNotFound } from "./logFileErrors.js"
 import { openLogFile } from "./logFileOpen.js"
@@ -44,13 +45,6 @@ export function logFilePath(dir: string, stream: string): string {
   return join(dir, `${stream}${LOG_FILE_EXTENSION}`)
 }
 
-const invalidStream = (stream: string) =>
-  new EventLogError({
-    reason: "InvalidStream",
-    stream,
-    message: `invalid stream name ${JSON.stringify(stream)}`,
-  })
-
 /**
  * The file backend of the event log: one append-only file per stream (format in docs/eventlog.md).
  * Seqs are assigned and frames encoded synchronously per append call, so appends are ordered and
@@ -68,7 +62,7 @@ export const makeFileEventLog = (options: FileEventLogOptions) =>
 
     const open: EventLogShape["open"] = (stream, openOptions) =>
       Effect.gen(function* () {
-        if (!isValidStreamName(stream)) return yield* invalidStream(stream)
+        if (!isValidStreamName(stream)) return yield* invalidStreamError(stream)
         const path = logFilePath(dir, stream)
         yield* Effect.try({
           try: () => fs.mkdirSync(dir, { recursive: true }),
@@ -132,7 +126,7 @@ export const makeFileEventLog = (options: FileEventLogOptions) =>
       })
 
     const header: EventLogShape["header"] = (stream) => {
-      if (!isValidStreamName(stream)) return Effect.fail(invalidStream(stream))
+      if (!isValidStreamName(stream)) return Effect.fail(invalidStreamError(stream))
       const path = logFilePath(dir, stream)
       return readLogFileHeader(path).pipe(
         Effect.mapError((e) => (e.reason === "NotFound" ? fileNotFound(path, stream) : e)),
@@ -140,7 +134,7 @@ export const makeFileEventLog = (options: FileEventLogOptions) =>
     }
 
     const read: EventLogShape["read"] = (stream, readOptions) => {
-      if (!isValidStreamName(stream)) return Stream.fail(invalidStream(stream))
+      if (!isValidStreamName(stream)) return Stream.fail(invalidStreamError(stream))
       return readLogFile(logFilePath(dir, stream), {
         ...readOptions,
         stream,

@@ -59,9 +59,13 @@ export interface OpenedLogFile {
   readonly report: OpenReport
 }
 
-function openRw(path: string): number {
-  // O_NONBLOCK only matters for a FIFO in the log's place, which then fails the check instead of hanging.
-  const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NONBLOCK)
+/**
+ * Opens `path` with `flags` (`O_RDONLY`, `O_RDWR`); it must be a regular file, else the open throws with
+ * code `EISDIR`. O_NONBLOCK is added: it only matters for a FIFO in the log's place, which then fails the
+ * check instead of hanging the process.
+ */
+export function openRegularFile(path: string, flags: number): number {
+  const fd = fs.openSync(path, flags | fs.constants.O_NONBLOCK)
   try {
     if (!fs.fstatSync(fd).isFile()) throw Object.assign(new Error("not a regular file"), { code: "EISDIR" })
   } catch (err) {
@@ -70,6 +74,8 @@ function openRw(path: string): number {
   }
   return fd
 }
+
+const openRw = (path: string): number => openRegularFile(path, fs.constants.O_RDWR)
 
 /**
  * Opens (creating if absent) the log at `path` for appending. The caller holds the stream's writer lock.

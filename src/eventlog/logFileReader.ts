@@ -6,6 +6,7 @@ import type { EventLogError } from "./eventLogError.js"
 import { FollowSignal } from "./followSignal.js"
 import type { FrameReader } from "./frameReader.js"
 import { badFrame, fileFailure } from "./logFileErrors.js"
+import { openRegularFile } from "./logFileOpen.js"
 import { openHeader } from "./logFileScan.js"
 import type { LogHeader, LogRecord } from "./logRecord.js"
 import { PayloadDecoder, peekRecordSeq } from "./recordCodec.js"
@@ -26,19 +27,7 @@ export interface ReadLogFileOptions {
 export function openForRead(path: string, stream?: string): Effect.Effect<number, EventLogError> {
   const opts = stream === undefined ? {} : { stream }
   return Effect.try({
-    try: () => {
-      // O_NONBLOCK: opening a FIFO by mistake must fail the type check below, not hang the process.
-      const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
-      try {
-        if (!fs.fstatSync(fd).isFile()) {
-          throw Object.assign(new Error("not a regular file"), { code: "EISDIR" })
-        }
-      } catch (err) {
-        fs.closeSync(fd)
-        throw err
-      }
-      return fd
-    },
+    try: () => openRegularFile(path, fs.constants.O_RDONLY),
     catch: (err) => fileFailure(path, err, "open", opts),
   })
 }

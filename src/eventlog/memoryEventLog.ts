@@ -6,6 +6,7 @@ import { Clock } from "../adapters/clock.js"
 import {
   EventLog,
   type EventLogShape,
+  invalidStreamError,
   isValidStreamName,
   type LogWriter,
   type OpenOptions,
@@ -35,15 +36,8 @@ export const makeMemoryEventLog = Effect.gen(function* () {
   const clock = yield* Clock
   const streams = new Map<string, MemoryStream>()
 
-  const invalidStream = (stream: string) =>
-    new EventLogError({
-      reason: "InvalidStream",
-      stream,
-      message: `invalid stream name ${JSON.stringify(stream)}`,
-    })
-
   const checkName = (stream: string) =>
-    isValidStreamName(stream) ? Effect.void : Effect.fail(invalidStream(stream))
+    isValidStreamName(stream) ? Effect.void : Effect.fail(invalidStreamError(stream))
 
   const notFound = (stream: string) =>
     new EventLogError({
@@ -134,14 +128,14 @@ export const makeMemoryEventLog = Effect.gen(function* () {
 
   const header: EventLogShape["header"] = (stream) =>
     Effect.suspend(() => {
-      if (!isValidStreamName(stream)) return Effect.fail(invalidStream(stream))
+      if (!isValidStreamName(stream)) return Effect.fail(invalidStreamError(stream))
       const s = streams.get(stream)
       return s ? Effect.succeed(s.header) : Effect.fail(notFound(stream))
     })
 
   const read: EventLogShape["read"] = (stream, options) => {
     const after = options?.afterSeq ?? 0
-    if (!isValidStreamName(stream)) return Stream.fail(invalidStream(stream))
+    if (!isValidStreamName(stream)) return Stream.fail(invalidStreamError(stream))
     if (!options?.follow) {
       return Stream.suspend(() => {
         const s = streams.get(stream)

@@ -128,29 +128,24 @@ export function makeReplayer(machines: ReadonlyArray<AnyMachineDefinition> = def
   let last: ReplayedActor | undefined
 
   const started = (record: LogRecord, body: ActorStartedBody): TimelineEntry => {
-    const definition = byName.get(body.machine)
-    const unverified = (reason: "UnknownMachine" | "VersionMismatch", message: string): TimelineEntry => {
-      lastId = undefined
-      actors.set(body.actor, {
-        machineName: body.machine,
-        verifier: undefined,
-        snapshot: undefined,
-        logged: body.state,
-      })
-      const issue = new ReplayError({ reason, seq: record.seq, actor: body.actor, message })
-      return entry(
-        record,
-        body.actor,
-        "started",
-        body.type,
-        body.machine,
-        null,
-        body.state,
-        body.digest,
-        "unverified",
-        issue,
-      )
+    // A start replaces whatever the actor id meant before; unverified until its initial state checks out.
+    const actor: ReplayedActor = {
+      machineName: body.machine,
+      verifier: undefined,
+      snapshot: undefined,
+      logged: body.state,
     }
+    lastId = undefined
+    actors.set(body.actor, actor)
+    const startEntry = (after: unknown, status: ReplayStatus, issue?: ReplayError) =>
+      entry(record, body.actor, "started", body.type, body.machine, null, after, body.digest, status, issue)
+    const unverified = (reason: "UnknownMachine" | "VersionMismatch", message: string) =>
+      startEntry(
+        body.state,
+        "unverified",
+        new ReplayError({ reason, seq: record.seq, actor: body.actor, message }),
+      )
+    const definition = byName.get(body.machine)
     if (definition === undefined) {
       return unverified(
         "UnknownMachine",
@@ -164,14 +159,6 @@ export function makeReplayer(machines: ReadonlyArray<AnyMachineDefinition> = def
       )
     }
     const machine = definition.machine as AnyStateMachine
-    const actor: ReplayedActor = {
-      machineName: body.machine,
-      verifier: undefined,
-      snapshot: undefined,
-      logged: body.state,
-    }
-    lastId = undefined
-    actors.set(body.actor, actor)
     let snapshot: AnyMachineSnapshot
     try {
       snapshot = initialTransition(machine, body.input)[0] as AnyMachineSnapshot
@@ -183,17 +170,7 @@ export function makeReplayer(machines: ReadonlyArray<AnyMachineDefinition> = def
     actor.verifier = { machine, scope: inertScope(machine, body.input), digest: digester }
     const digest = digester(snapshot.context)
     if (digest === parseDigest(body.digest) && sameJson(snapshot.value, body.state)) {
-      return entry(
-        record,
-        body.actor,
-        "started",
-        body.type,
-        body.machine,
-        null,
-        snapshot.value,
-        body.digest,
-        "ok",
-      )
+      return startEntry(snapshot.value, "ok")
     }
     return diverged(record, actor, null, body, { state: snapshot.value, digest: digestHex(digest) })
   }

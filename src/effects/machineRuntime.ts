@@ -228,8 +228,9 @@ export function makeMachineRuntime(writer: LogWriter, options: MachineRuntimeOpt
 
     const rejectWaiting = (error: (eventType: string) => SendError) => {
       for (const [event, waiter] of waiters) {
-        note(id, error(event.type).code, error(event.type).message, { type: event.type })
-        waiter.reject(error(event.type))
+        const failure = error(event.type)
+        note(id, failure.code, failure.message, { type: event.type })
+        waiter.reject(failure)
       }
       waiters.clear()
     }
@@ -352,7 +353,8 @@ export function makeMachineRuntime(writer: LogWriter, options: MachineRuntimeOpt
             message: `actor ${id} (${definition.name}) failed while processing ${JSON.stringify(eventType)}: ${messageOf(error)}`,
             cause: error,
           })
-        note(id, failure("?").code, failure("?").message)
+        const unknown = failure("?")
+        note(id, unknown.code, unknown.message)
         running.delete(id)
         stopped = true
         rejectWaiting(failure)

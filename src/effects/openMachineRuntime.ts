@@ -1,11 +1,9 @@
-import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
 import { Clock, type ClockShape } from "../adapters/clock.js"
 import { EventLog, type OpenOptions } from "../eventlog/eventLog.js"
 import { type MachineRuntime, makeMachineRuntime } from "./machineRuntime.js"
+import { openScoped } from "./openScoped.js"
 
 /**
  * Opens `stream` for writing and runs a {@link MachineRuntime} on it for the life of the scope. When the
@@ -56,20 +54,11 @@ export interface OpenedMachineRuntime {
 export async function openMachineRuntime<E>(
   options: OpenMachineRuntimeOptions<E>,
 ): Promise<OpenedMachineRuntime> {
-  const scope = await Effect.runPromise(Scope.make())
   const layer = options.eventLog.pipe(Layer.provide(Layer.succeed(Clock, options.clock)))
-  const exit = await Effect.runPromiseExit(
+  const { value, close } = await openScoped(
     scopedMachineRuntime(options.stream, options.open).pipe(
       Effect.provide(Layer.merge(layer, Layer.succeed(Clock, options.clock))),
-      Scope.provide(scope),
     ),
   )
-  if (Exit.isFailure(exit)) {
-    await Effect.runPromise(Scope.close(scope, exit))
-    throw Cause.squash(exit.cause)
-  }
-  return {
-    runtime: exit.value,
-    close: () => Effect.runPromise(Scope.close(scope, Exit.void)),
-  }
+  return { runtime: value, close }
 }

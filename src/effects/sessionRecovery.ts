@@ -15,6 +15,7 @@ import { sessionInfoOf } from "./sessionRuntime.js"
 export const HOST_RESTART_CODE = "AGH_SESSION_HOST_RESTART"
 
 const SESSION_ACTOR = "session"
+const sessionMachine = sessionMachineDefinition.machine
 
 /** A session folded from its log: final context, state and the history its clients saw. */
 export interface FoldedSession {
@@ -37,27 +38,30 @@ export class SessionEndedError extends Error {
  * session's connections) are skipped.
  */
 export function foldSessionRecords(records: Iterable<LogRecord>): FoldedSession | undefined {
-  const machine = sessionMachineDefinition.machine
   let snapshot: AnyMachineSnapshot | undefined
   const history: SeqMessage[] = []
   for (const record of records) {
     const body = record.body
     if (body.type === "actor.started" && body.actor === SESSION_ACTOR) {
-      snapshot = initialTransition(machine, body.input as SessionInput)[0] as AnyMachineSnapshot
+      snapshot = initialTransition(sessionMachine, body.input as SessionInput)[0] as AnyMachineSnapshot
       continue
     }
     if (body.type !== "event" || body.actor !== SESSION_ACTOR || snapshot === undefined) continue
-    const before = snapshot.context as SessionContext
-    snapshot = transition(machine, snapshot as never, body.event as never)[0] as AnyMachineSnapshot
-    for (const entry of historyEntriesOf(
-      before,
-      body.event as SessionEvent,
-      snapshot.context as SessionContext,
-    )) {
-      history.push({ ...entry, seq: history.length + 1 } as SeqMessage)
-    }
+    snapshot = foldEvent(snapshot, body.event as SessionEvent, history)
   }
   return snapshot === undefined ? undefined : { snapshot, history }
+}
+
+/** One session event through the pure transition; what clients would have seen of it goes on `history`. */
+function foldEvent(
+  snapshot: AnyMachineSnapshot,
+  event: SessionEvent,
+  history: SeqMessage[],
+): AnyMachineSnapshot {
+  const next = transition(sessionMachine, snapshot as never, event as never)[0] as AnyMachineSnapshot
+  const entries = historyEntriesOf(snapshot.context as SessionContext, event, next.context as SessionContext)
+  for (const entry of entries) history.push({ ...entry, seq: history.length + 1 } as SeqMessage)
+  return next
 }
 
 /** A read-only handle on a session that ended (in this run or an earlier one). */
@@ -99,19 +103,16 @@ export const recoverSessions = Effect.fnUntraced(function* (log: EventLogShape, 
     let folded = foldSessionRecords(records)
     if (folded === undefined) continue
     if (folded.snapshot.status !== "done") {
-      const at = clock.now()
       const event = {
         type: "session.agentExited",
-        at,
+        at: clock.now(),
         code: null,
         signal: null,
         reason: "host restarted",
       } as const
-      const next = transition(
-        sessionMachineDefinition.machine,
-        folded.snapshot as never,
-        event as never,
-      )[0] as AnyMachineSnapshot
+      // The ending extends the fold: the log read above is not folded a second time.
+      const history = [...folded.history]
+      const next = foldEvent(folded.snapshot, event, history)
       const digest = makeContextDigester()
       const bodies: RecordBody[] = [
         {
@@ -129,8 +130,7 @@ export const recoverSessions = Effect.fnUntraced(function* (log: EventLogShape, 
         } satisfies EventBody,
       ]
       yield* Effect.scoped(Effect.flatMap(log.open(stream), (writer) => writer.append(bodies)))
-      folded = foldSessionRecords([...records, ...bodies.map((body, i) => ({ seq: 0 + i, at, body }))])
-      if (folded === undefined) continue
+      folded = { snapshot: next, history }
     }
     handles.push(endedSessionHandle(folded))
   }

@@ -3,10 +3,10 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
-import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { Clock, type ClockShape } from "../adapters/clock.js"
 import { type IdsShape, liveIds } from "../adapters/ids.js"
+import { openScoped } from "../effects/openScoped.js"
 import { type Durability, EventLog, type LogWriter, type OpenReport } from "../eventlog/eventLog.js"
 import type { EventLogError } from "../eventlog/eventLogError.js"
 import { validateNewTrigger, validateTriggerChanges } from "./triggerChecks.js"
@@ -475,23 +475,14 @@ export interface OpenTriggerStoreOptions<E> extends TriggerStoreOptions {
  * const trigger = await store.create({ name: "nightly", prompt: "run the tests", project: { work_dir }, agent: "builtin" })
  */
 export async function openTriggerStore<E>(options: OpenTriggerStoreOptions<E>): Promise<TriggerStore> {
-  const scope = await Effect.runPromise(Scope.make())
   const clock = Layer.succeed(Clock, options.clock)
-  const exit = await Effect.runPromiseExit(
-    scopedTriggerStore(options).pipe(
-      Effect.provide(options.eventLog.pipe(Layer.provide(clock))),
-      Scope.provide(scope),
-    ),
+  const { value: store, close } = await openScoped(
+    scopedTriggerStore(options).pipe(Effect.provide(options.eventLog.pipe(Layer.provide(clock)))),
   )
-  if (Exit.isFailure(exit)) {
-    await Effect.runPromise(Scope.close(scope, exit))
-    throw Cause.squash(exit.cause)
-  }
-  const store = exit.value
   let closing: Promise<void> | undefined
   if (store instanceof EventSourcedTriggerStore) {
     store.closer = () => {
-      closing ??= Effect.runPromise(Scope.close(scope, Exit.void))
+      closing ??= close()
       return closing
     }
   }

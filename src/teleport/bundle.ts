@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import type { Git, GitError } from "../adapters/git.js"
 import { type BundleHeader, readBundleHeader } from "./bundleHeader.js"
 import { fsTry, withTempDir } from "./fsEffects.js"
-import { firstLine, type GitRunner, gitRunner } from "./gitRunner.js"
+import { firstLine, type GitRunner, gitFailedAs, gitRunner } from "./gitRunner.js"
 import { locateRepository } from "./inspectRepository.js"
 import { withScratchRepo } from "./scratchRepo.js"
 import {
@@ -173,8 +173,7 @@ export const checkSnapshotBundle = Effect.fn("Teleport.checkSnapshotBundle")(fun
     Effect.gen(function* () {
       const run = gitRunner({ cwd: dir, isolation: "host" })
       yield* run(["init", "-q", "--bare", "--template=", `--object-format=${header.objectFormat}`, "."])
-      const rejected = (e: GitError): Effect.Effect<never, GitError | TeleportError> =>
-        e.reason === "Failed" ? Effect.fail(invalid(path, e.stderr?.trim() || e.message)) : Effect.fail(e)
+      const rejected = gitFailedAs((e) => invalid(path, e.stderr?.trim() || e.message))
       yield* run(["bundle", "verify", "-q", path]).pipe(Effect.catchTag("GitError", rejected))
       yield* run([
         "fetch",

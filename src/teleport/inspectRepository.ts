@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises"
 import { resolve } from "node:path"
 import * as Effect from "effect/Effect"
 import type { Git, GitError } from "../adapters/git.js"
-import { firstLine, type GitRunner, gitRunner } from "./gitRunner.js"
+import { firstLine, type GitRunner, gitRunner, resolveCommit } from "./gitRunner.js"
 import { TeleportError } from "./teleportError.js"
 
 /** A remote of the user's repository, as `git remote -v` lists it (fetch URL). */
@@ -79,7 +79,7 @@ export const locateRepository = Effect.fnUntraced(function* (
       path: abs,
     })
   }
-  const headResult = yield* run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], [0, 1])
+  const head = yield* resolveCommit(run, "HEAD")
   const symbolic = yield* run(["symbolic-ref", "-q", "HEAD"], [0, 1])
   const ref = firstLine(symbolic)
   return {
@@ -87,7 +87,7 @@ export const locateRepository = Effect.fnUntraced(function* (
     objectsDir,
     indexFile,
     objectFormat,
-    head: headResult.exitCode === 0 ? firstLine(headResult) : null,
+    head,
     branch: symbolic.exitCode === 0 && ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : null,
   }
 })

@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import type { Git, GitError } from "../adapters/git.js"
 import { readBundleHeader } from "./bundleHeader.js"
 import { fsTry } from "./fsEffects.js"
-import { firstLine, gitRunner } from "./gitRunner.js"
+import { firstLine, gitFailedAs, gitRunner, resolveCommit } from "./gitRunner.js"
 import { locateRepository, userRunner } from "./inspectRepository.js"
 import { withScratchRepo } from "./scratchRepo.js"
 import { AGENTHOST_IDENTITY, BASE_REF, captureWorkTree, HEAD_REF, RESULT_REF } from "./snapshot.js"
@@ -58,10 +58,8 @@ export const exportSessionChanges = Effect.fn("Teleport.exportSessionChanges")(f
   }
   const workspace = gitRunner({ cwd: root, isolation: "host", prefix: [`--git-dir=${gitDir}`] })
   const objectFormat = firstLine(yield* workspace(["rev-parse", "--show-object-format"]))
-  const headResult = yield* workspace(["rev-parse", "--verify", "-q", "HEAD^{commit}"], [0, 1])
-  const head = headResult.exitCode === 0 ? firstLine(headResult) : null
-  const baseResult = yield* workspace(["rev-parse", "--verify", "-q", `${HEAD_REF}^{commit}`], [0, 1])
-  const base = baseResult.exitCode === 0 ? firstLine(baseResult) : null
+  const head = yield* resolveCommit(workspace, "HEAD")
+  const base = yield* resolveCommit(workspace, HEAD_REF)
 
   return yield* withScratchRepo(
     {
@@ -195,17 +193,15 @@ export const importSessionChanges = Effect.fn("Teleport.importSessionChanges")(f
       path: bundlePath,
     })
   }
-  const asInvalid = (e: GitError): Effect.Effect<never, GitError | TeleportError> =>
-    e.reason === "Failed"
-      ? Effect.fail(
-          new TeleportError({
-            reason: "BundleInvalid",
-            message: `bundle ${bundlePath}: ${e.stderr?.trim().split("\n").join(" / ") || e.message}`,
-            path: bundlePath,
-            cause: e,
-          }),
-        )
-      : Effect.fail(e)
+  const asInvalid = gitFailedAs(
+    (e) =>
+      new TeleportError({
+        reason: "BundleInvalid",
+        message: `bundle ${bundlePath}: ${e.stderr?.trim().split("\n").join(" / ") || e.message}`,
+        path: bundlePath,
+        cause: e,
+      }),
+  )
   // `verify` names the missing commits when the user no longer has the session's starting point.
   yield* run(["bundle", "verify", "-q", bundlePath]).pipe(Effect.catchTag("GitError", asInvalid))
   yield* run([

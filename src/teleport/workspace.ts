@@ -7,7 +7,7 @@ import { readSnapshotFacts } from "./bundle.js"
 import { readBundleHeader } from "./bundleHeader.js"
 import type { BundleStore } from "./bundleStore.js"
 import { fsTry, removePath } from "./fsEffects.js"
-import { firstLine, type GitRunner, gitRunner } from "./gitRunner.js"
+import { firstLine, type GitRunner, gitFailedAs, gitRunner, resolveCommit } from "./gitRunner.js"
 import { HEAD_REF, SNAPSHOT_REF } from "./snapshot.js"
 import { TeleportError } from "./teleportError.js"
 
@@ -85,6 +85,9 @@ const createWorkDir = Effect.fnUntraced(function* (workRoot: string, sessionId: 
   return real
 })
 
+/** The last line git wrote to stderr: the one that says what went wrong. */
+const lastComplaint = (e: GitError): string => e.stderr?.trim().split("\n").pop() ?? e.message
+
 const restoreFromBundle = Effect.fnUntraced(function* (run: GitRunner, bundlePath: string) {
   const header = yield* readBundleHeader(bundlePath)
   yield* run(["init", "-q", "--template=", `--object-format=${header.objectFormat}`, "."])
@@ -99,27 +102,19 @@ const restoreFromBundle = Effect.fnUntraced(function* (run: GitRunner, bundlePat
   ]).pipe(
     Effect.catchTag(
       "GitError",
-      (e): Effect.Effect<never, GitError | TeleportError> =>
-        e.reason === "Failed"
-          ? Effect.fail(
-              new TeleportError({
-                reason: "BundleInvalid",
-                message: `bundle ${bundlePath}: ${e.stderr?.trim().split("\n").pop() ?? e.message}`,
-                path: bundlePath,
-                cause: e,
-              }),
-            )
-          : Effect.fail(e),
+      gitFailedAs(
+        (e) =>
+          new TeleportError({
+            reason: "BundleInvalid",
+            message: `bundle ${bundlePath}: ${lastComplaint(e)}`,
+            path: bundlePath,
+            cause: e,
+          }),
+      ),
     ),
   )
   const snapshotSha = firstLine(yield* run(["rev-parse", "--verify", `${SNAPSHOT_REF}^{commit}`]))
-  const headRef = yield* run(["rev-parse", "--verify", "-q", `${HEAD_REF}^{commit}`], [0, 1])
-  const facts = yield* readSnapshotFacts(
-    run,
-    bundlePath,
-    snapshotSha,
-    headRef.exitCode === 0 ? firstLine(headRef) : null,
-  )
+  const facts = yield* readSnapshotFacts(run, bundlePath, snapshotSha, yield* resolveCommit(run, HEAD_REF))
   if (facts.branch !== null) {
     if (facts.headSha !== null) yield* run(["update-ref", `refs/heads/${facts.branch}`, facts.headSha])
     yield* run(["symbolic-ref", "HEAD", `refs/heads/${facts.branch}`])
@@ -148,16 +143,14 @@ const restoreFromClone = Effect.fnUntraced(function* (
   yield* run(["clone", "-q", "--no-local", "--template=", "--no-checkout", "--", cloneUrl, "."]).pipe(
     Effect.catchTag(
       "GitError",
-      (e): Effect.Effect<never, GitError | TeleportError> =>
-        e.reason === "Failed"
-          ? Effect.fail(
-              new TeleportError({
-                reason: "RemoteUnreachable",
-                message: `cannot clone ${cloneUrl}: ${e.stderr?.trim().split("\n").pop() ?? e.message}`,
-                cause: e,
-              }),
-            )
-          : Effect.fail(e),
+      gitFailedAs(
+        (e) =>
+          new TeleportError({
+            reason: "RemoteUnreachable",
+            message: `cannot clone ${cloneUrl}: ${lastComplaint(e)}`,
+            cause: e,
+          }),
+      ),
     ),
   )
   if (ref !== undefined) {
@@ -181,13 +174,11 @@ const restoreFromClone = Effect.fnUntraced(function* (
       }
       yield* run(["checkout", "-q", "--detach", firstLine(commit)])
     }
-  } else {
-    const head = yield* run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], [0, 1])
-    // An empty source repository leaves HEAD unborn: nothing to check out.
-    if (head.exitCode === 0) yield* run(["read-tree", "-u", "--reset", "HEAD"])
   }
-  const head = yield* run(["rev-parse", "--verify", "-q", "HEAD^{commit}"], [0, 1])
-  const headSha = head.exitCode === 0 ? firstLine(head) : null
+  const headSha = yield* resolveCommit(run, "HEAD")
+  // Without a ref the clone's own HEAD is checked out; an empty source repository leaves it unborn, with
+  // nothing to check out.
+  if (ref === undefined && headSha !== null) yield* run(["read-tree", "-u", "--reset", "HEAD"])
   // The base pull-back diffs against, whichever way the workspace was made.
   if (headSha !== null) yield* run(["update-ref", HEAD_REF, headSha])
   const symbolic = yield* run(["symbolic-ref", "-q", "HEAD"], [0, 1])

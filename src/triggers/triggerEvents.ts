@@ -134,23 +134,15 @@ export type TriggerRunFinishedEvent = typeof TriggerRunFinished.Type
 /** The scheduler claimed a scheduled slot. */
 export type TriggerSlotClaimedEvent = typeof TriggerSlotClaimed.Type
 
-const MEMBERS = [
-  TriggerCreated,
-  TriggerUpdated,
-  TriggerDeleted,
-  TriggerRunStarted,
-  TriggerRunNotStarted,
-  TriggerRunFinished,
-  TriggerSlotClaimed,
-] as const
-
 /**
  * One check per record, picked by the note's code: a union would try its members in turn, and reopening
  * folds every record of the stream. The full decode runs only to explain a failure.
  */
 const CHECKS: ReadonlyMap<string, { readonly is: (u: unknown) => boolean; readonly schema: Schema.Top }> =
   new Map(
-    MEMBERS.map((member) => [member.fields.type.literal, { is: Schema.is(member), schema: member }] as const),
+    TriggerEventSchema.members.map(
+      (member) => [member.fields.type.literal, { is: Schema.is(member), schema: member }] as const,
+    ),
   )
 
 function describe(event: TriggerEvent): string {

@@ -8,7 +8,7 @@ import {
   checkWorkDir,
   checkZone,
 } from "./triggerChecks.js"
-import type { TriggerProject } from "./triggerTypes.js"
+import { RUN_REASONS, RUN_STATUSES, type TriggerProject } from "./triggerTypes.js"
 
 /**
  * Schemas of `/v1/code/triggers`: request bodies are validated with them (unknown fields refused, every
@@ -126,16 +126,8 @@ const RunDoc = Schema.Struct({
   run_id: Schema.String,
   session_id: Schema.NullOr(Schema.String),
   started_at: Iso,
-  reason: Schema.Literals(["manual", "schedule"]),
-  status: Schema.Literals([
-    "running",
-    "completed",
-    "failed",
-    "killed",
-    "interrupted",
-    "start_failed",
-    "skipped",
-  ]),
+  reason: Schema.Literals(RUN_REASONS),
+  status: Schema.Literals(RUN_STATUSES),
   finished_at: Schema.optionalKey(Iso),
   detail: Schema.optionalKey(Schema.String),
   error: Schema.optionalKey(Schema.Struct({ code: Schema.String, message: Schema.String })),

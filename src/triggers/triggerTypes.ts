@@ -14,24 +14,32 @@ export interface TriggerSchedule {
   readonly tz?: string
 }
 
+/** Who may start a run: the values of {@link RunReason}, for schemas. */
+export const RUN_REASONS = ["manual", "schedule"] as const
+
 /** Who started a run. */
-export type RunReason = "manual" | "schedule"
+export type RunReason = (typeof RUN_REASONS)[number]
 
 /**
+ * What may become of a run (the values of {@link RunStatus}, for schemas):
  * - `running`: its session was created and has not ended;
  * - `completed` / `failed` / `killed`: its session ended so;
  * - `interrupted`: the host stopped before the session ended (the store settles these when it reopens);
  * - `start_failed`: no session could be created (policy, unsupported project, ...; see `error`);
  * - `skipped`: a scheduled fire of a paused trigger.
  */
-export type RunStatus =
-  | "running"
-  | "completed"
-  | "failed"
-  | "killed"
-  | "interrupted"
-  | "start_failed"
-  | "skipped"
+export const RUN_STATUSES = [
+  "running",
+  "completed",
+  "failed",
+  "killed",
+  "interrupted",
+  "start_failed",
+  "skipped",
+] as const
+
+/** Where a run stands; see {@link RUN_STATUSES}. */
+export type RunStatus = (typeof RUN_STATUSES)[number]
 
 /** Statuses a run never leaves. */
 export const FINAL_RUN_STATUSES: ReadonlySet<RunStatus> = new Set([

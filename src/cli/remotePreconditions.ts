@@ -2,6 +2,7 @@ import { DirectConnectError } from "../client/directConnectError.js"
 import { type HostCapabilities, RemoteClient } from "../client/remoteClient.js"
 import { resolveServerUrl } from "../client/serverUrl.js"
 import { defaultTokenPath, readTokenFile } from "../client/tokenFile.js"
+import { messageOf } from "../errors/messageOf.js"
 import { inspectRepository, type RepositoryInfo } from "../teleport/inspectRepository.js"
 import { CliError, type CliIo } from "./cliCommand.js"
 import { runGitStep } from "./teleportCli.js"
@@ -35,8 +36,6 @@ export interface PreconditionInput {
 
 const codeOf = (error: unknown): string =>
   error instanceof DirectConnectError || error instanceof CliError ? error.code : "AGH_INTERNAL"
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
-
 /**
  * Checks, all at once, what `agenthost remote` needs (docs/remote.md): the host answers (`GET /healthz`),
  * the token is accepted and the policy allows remote sessions with a free slot (`GET /host/capabilities`),

@@ -7,6 +7,7 @@ import * as Exit from "effect/Exit"
 import { Git, type GitError } from "../adapters/git.js"
 import type { TransferProgress } from "../client/bundleTransfer.js"
 import { DirectConnectError } from "../client/directConnectError.js"
+import { messageOf } from "../errors/messageOf.js"
 import type { TeleportError } from "../teleport/teleportError.js"
 import { CliError, type CliIo } from "./cliCommand.js"
 import { progressLine } from "./progressLine.js"
@@ -43,7 +44,7 @@ export async function withTempDir<A>(prefix: string, use: (dir: string) => Promi
 /** A local file failure (the bundle in transit) as a coded error naming the path. */
 export function localIoError(what: string, error: unknown): CliError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
-  const detail = error instanceof Error ? error.message : String(error)
+  const detail = messageOf(error)
   return new CliError(
     code === "ENOSPC" || code === "EDQUOT" ? "AGH_DISK_FULL" : "AGH_TELEPORT_IO",
     `${what}: ${detail}`,

@@ -4,6 +4,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http"
 import { request as httpsRequest } from "node:https"
 import { Transform } from "node:stream"
 import { pipeline } from "node:stream/promises"
+import { messageOf } from "../errors/messageOf.js"
 import { DirectConnectError } from "./directConnectError.js"
 
 /** Called as bytes move: `total` is the file size (upload) or the announced length (download, if any). */
@@ -33,7 +34,7 @@ function requestFor(url: URL) {
 
 function unreachable(method: string, url: string, cause: unknown): DirectConnectError {
   const code = (cause as { code?: unknown }).code
-  const detail = cause instanceof Error ? cause.message : String(cause)
+  const detail = messageOf(cause)
   return new DirectConnectError({
     reason: "Unreachable",
     message: `${method} ${url} failed: ${typeof code === "string" && !detail.includes(code) ? `${code} ` : ""}${detail}`,

@@ -1,5 +1,6 @@
 import { type ClockShape, liveClock, type TimerHandle } from "../adapters/clock.js"
 import { type IdsShape, liveIds } from "../adapters/ids.js"
+import { messageOf } from "../errors/messageOf.js"
 import {
   interruptFrame,
   isRecord,
@@ -410,7 +411,7 @@ export class DirectConnectSessionManager {
         onError(
           new DirectConnectError({
             reason: "CallbackFailed",
-            message: `a callback threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+            message: `a callback threw: ${messageOf(cause)}`,
             cause,
           }),
         )

@@ -1,4 +1,5 @@
 import { CodedError, codeTable } from "../errors/codedError.js"
+import { messageOf } from "../errors/messageOf.js"
 /**
  * Stable code per reason (docs/errors.md). A corrupt file and a corrupt entry share `AGH_TASKS_CORRUPT`: both
  * mean "the tasks file holds something that is not a task"; the reason tells whether writes are refused (only
@@ -59,7 +60,7 @@ export function taskIoError(
   path: string,
   cause: unknown,
 ): TaskStoreError {
-  const detail = cause instanceof Error ? cause.message : String(cause)
+  const detail = messageOf(cause)
   return new TaskStoreError({
     reason: "Io",
     location,

@@ -1,6 +1,7 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { messageOf } from "../errors/messageOf.js"
 import type { LogWriter } from "../eventlog/eventLog.js"
 import { EventLogError } from "../eventlog/eventLogError.js"
 import type { LogRecord, RecordBody } from "../eventlog/logRecord.js"
@@ -33,7 +34,7 @@ const asLogError = (cause: Cause.Cause<EventLogError>, stream: string): EventLog
     : new EventLogError({
         reason: "WriteFailed",
         stream,
-        message: `append to ${stream} failed: ${error instanceof Error ? error.message : String(error)}`,
+        message: `append to ${stream} failed: ${messageOf(error)}`,
         cause: error,
       })
 }

@@ -9,6 +9,7 @@ import {
   type SnapshotFrom,
 } from "xstate"
 import type { ClockShape } from "../adapters/clock.js"
+import { messageOf } from "../errors/messageOf.js"
 import type { LogWriter } from "../eventlog/eventLog.js"
 import type { EventLogError } from "../eventlog/eventLogError.js"
 import type { EventBody, LoggedEvent, LogRecord, RecordBody } from "../eventlog/logRecord.js"
@@ -165,8 +166,6 @@ function providedMachine(
   byDefinition.set(definition, machine)
   return machine
 }
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 /**
  * Builds a runtime over a writer. Every actor started on it logs `actor.started` (machine, version, input,

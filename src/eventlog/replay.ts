@@ -9,6 +9,7 @@ import {
   type EventObject,
   initialTransition,
 } from "xstate"
+import { messageOf } from "../errors/messageOf.js"
 import type { AnyMachineDefinition } from "../machines/machineDefinition.js"
 import { defaultMachines } from "../machines/machineRegistry.js"
 import { digestHex, makeContextDigester, parseDigest, sameJson } from "../machines/stateDigest.js"
@@ -306,10 +307,6 @@ export function makeReplayer(machines: ReadonlyArray<AnyMachineDefinition> = def
       }
     },
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }
 
 /** Replays records lazily, one timeline entry per record. Never throws: problems are entries' `issue`s. */

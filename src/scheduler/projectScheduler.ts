@@ -27,6 +27,7 @@ import type { TaskListing, TaskStore } from "../cron/taskStore.js"
 import { type TaskStoreError, taskIoError } from "../cron/taskStoreError.js"
 import { hostTimeZone } from "../cron/zoneOffset.js"
 import { openMachineRuntime } from "../effects/openMachineRuntime.js"
+import { messageOf } from "../errors/messageOf.js"
 import type { Durability, EventLog } from "../eventlog/eventLog.js"
 import type { FirePromptParams } from "../machines/cronTaskTypes.js"
 import { type HeapClock, makeHeapClock } from "./heapClock.js"
@@ -124,8 +125,6 @@ interface TrackedSession {
   readonly armory: TaskArmory
   readonly scope: Scope.Closeable
 }
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 function readTasksFile(path: string): Result.Result<TaskFileView, TaskStoreError> {
   let text: string | null

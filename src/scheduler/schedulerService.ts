@@ -14,6 +14,7 @@ import {
 import { SessionTaskStore } from "../cron/sessionTaskStore.js"
 import type { TaskFileWatchOptions } from "../cron/taskFileWatcher.js"
 import { hostTimeZone } from "../cron/zoneOffset.js"
+import { messageOf } from "../errors/messageOf.js"
 import type { Durability, EventLog } from "../eventlog/eventLog.js"
 import type { EventLogError } from "../eventlog/eventLogError.js"
 import { fileEventLogLayer, logFilePath } from "../eventlog/fileEventLog.js"
@@ -111,8 +112,6 @@ export interface SchedulerService {
   readonly settle: () => Promise<void>
   readonly close: () => Promise<void>
 }
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 function readOrNull(path: string): string | null {
   try {

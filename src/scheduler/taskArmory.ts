@@ -2,6 +2,7 @@ import type { ClockShape } from "../adapters/clock.js"
 import type { CronJitterConfig } from "../cron/jitterConfig.js"
 import type { ScheduledTask } from "../cron/taskFile.js"
 import type { ActorHandle, EffectImpls, MachineActor, MachineRuntime } from "../effects/machineRuntime.js"
+import { messageOf } from "../errors/messageOf.js"
 import {
   CRON_TASK_EVENT,
   type CronTaskEffects,
@@ -97,7 +98,6 @@ const iso = (ms: number) => new Date(ms).toISOString()
  */
 export const ARM_SLICE = 256
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 const codeOf = (error: unknown): string | undefined => {
   const code = (error as { code?: unknown } | null)?.code
   return typeof code === "string" ? code : undefined

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Duplex } from "node:stream"
 import FindMyWay from "find-my-way"
+import { messageOf } from "../errors/messageOf.js"
 import { authenticate } from "./auth.js"
 import { rejectUpgrade, sendError, sendJson, sendStream } from "./httpResponse.js"
 import { readJsonBody } from "./jsonBody.js"
@@ -95,7 +96,7 @@ export function makeRouter(routes: ReadonlyArray<Route>, options: RouterOptions)
     options.onInternalError?.(error, req)
     return new ServerError({
       reason: "Internal",
-      message: `internal error: ${error instanceof Error ? error.message : String(error)}`,
+      message: `internal error: ${messageOf(error)}`,
       cause: error,
     })
   }

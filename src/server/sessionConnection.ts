@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream"
 import type { WebSocket } from "ws"
 import type { ClockShape } from "../adapters/clock.js"
 import type { PermissionAnswer, SdkMessage, SeqMessage, SessionHandle } from "../effects/sessionHandle.js"
+import { messageOf } from "../errors/messageOf.js"
 import { BadFrameWindow } from "./badFrameWindow.js"
 import { type ClientFrame, parseClientFrame } from "./clientFrame.js"
 import { WS_CLOSE, WS_ERROR } from "./wsCodes.js"
@@ -291,7 +292,7 @@ export class SessionConnection {
       case "interrupt":
         this.handle.interrupt().then(
           () => this.controlResponse(frame.requestId, undefined),
-          (error: unknown) => this.controlResponse(frame.requestId, errorMessage(error)),
+          (error: unknown) => this.controlResponse(frame.requestId, messageOf(error)),
         )
         return
       case "unsupportedControl":
@@ -335,10 +336,6 @@ export class SessionConnection {
 
   private sessionError(error: unknown, requestId?: string): void {
     const code = (error as { code?: unknown } | null)?.code
-    this.sendError(typeof code === "string" ? code : WS_ERROR.SessionError, errorMessage(error), requestId)
+    this.sendError(typeof code === "string" ? code : WS_ERROR.SessionError, messageOf(error), requestId)
   }
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

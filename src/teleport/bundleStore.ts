@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { Git, GitError } from "../adapters/git.js"
 import { type IdsShape, liveIds } from "../adapters/ids.js"
+import { messageOf } from "../errors/messageOf.js"
 import { checkSnapshotBundle, type SnapshotFacts } from "./bundle.js"
 import { fsTry, removePath } from "./fsEffects.js"
 import { fsFailure, TeleportError } from "./teleportError.js"
@@ -113,7 +114,7 @@ async function copyUpload(
         finished = true
         throw new TeleportError({
           reason: "UploadFailed",
-          message: `bundle upload ended with an error after ${bytes} bytes: ${error instanceof Error ? error.message : String(error)}`,
+          message: `bundle upload ended with an error after ${bytes} bytes: ${messageOf(error)}`,
           cause: error,
         })
       }

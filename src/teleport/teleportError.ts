@@ -1,4 +1,5 @@
 import { HttpCodedError, httpCodeTable } from "../errors/codedError.js"
+import { messageOf } from "../errors/messageOf.js"
 /** Stable code and the HTTP status a route answers with, per reason (docs/errors.md). */
 export const TELEPORT_ERRORS = httpCodeTable({
   NotARepo: { code: "AGH_GIT_NOT_A_REPO", status: 400 },
@@ -31,7 +32,7 @@ export class TeleportError extends HttpCodedError("TeleportError", TELEPORT_ERRO
 /** Maps a Node file-system error: a full disk or quota is `DiskFull`, anything else `Io`. */
 export function fsFailure(what: string, path: string, error: unknown): TeleportError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
-  const detail = error instanceof Error ? error.message : String(error)
+  const detail = messageOf(error)
   if (code === "ENOSPC" || code === "EDQUOT") {
     return new TeleportError({
       reason: "DiskFull",

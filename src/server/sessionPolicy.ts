@@ -7,6 +7,20 @@ import { ServerError } from "./serverError.js"
 import { type CreateSessionOptions, type SessionManager, SessionManagerError } from "./sessionManager.js"
 
 /** A session as a client asks for it (`POST /sessions`), before any policy check. */
+
+/**
+ * The remote-sessions switch: whatever makes the host take in or clone a repository (a bundle, a
+ * `clone_url`, a repository trigger, the reachability probe) needs `allow_remote_sessions`, else 403
+ * `AGH_POLICY_REMOTE_SESSIONS`. The message reads `<what> are not allowed on this host (...)<advice>`.
+ */
+export function requireRemoteSessions(config: ServerConfig, what = "remote sessions", advice = ""): void {
+  if (config.allow_remote_sessions) return
+  throw new SessionManagerError({
+    reason: "PolicyRemoteSessions",
+    message: `${what} are not allowed on this host (config allow_remote_sessions is false)${advice}`,
+  })
+}
+
 export interface SessionRequest {
   readonly cwd?: string
   readonly prompt?: string
@@ -69,11 +83,8 @@ export async function admitSession(
         "dangerously_skip_permissions is not allowed on this host (config allow_skip_permissions is false)",
     })
   }
-  if (request.bundleId !== undefined && !config.allow_remote_sessions) {
-    throw new SessionManagerError({
-      reason: "PolicyRemoteSessions",
-      message: `remote sessions (bundle_id ${JSON.stringify(request.bundleId)}) are not allowed on this host (config allow_remote_sessions is false)`,
-    })
+  if (request.bundleId !== undefined) {
+    requireRemoteSessions(config, `remote sessions (bundle_id ${JSON.stringify(request.bundleId)})`)
   }
   let cloneUrl: string | undefined
   if (request.cloneUrl !== undefined) {
@@ -84,12 +95,7 @@ export async function admitSession(
           "clone_url cannot be combined with bundle_id or cwd: a session's repository comes from one place",
       })
     }
-    if (!config.allow_remote_sessions) {
-      throw new SessionManagerError({
-        reason: "PolicyRemoteSessions",
-        message: `remote sessions (clone_url ${JSON.stringify(request.cloneUrl)}) are not allowed on this host (config allow_remote_sessions is false)`,
-      })
-    }
+    requireRemoteSessions(config, `remote sessions (clone_url ${JSON.stringify(request.cloneUrl)})`)
     cloneUrl = await admitCloneUrl(request.cloneUrl, config)
   }
   let workDir: string | undefined

@@ -2,8 +2,7 @@ import * as Schema from "effect/Schema"
 import { hostReachableRemotes } from "../cloneSource.js"
 import { defineRoute } from "../route.js"
 import type { RouteModule } from "../routeContext.js"
-import { SessionManagerError } from "../sessionManager.js"
-import { liveSessionCount } from "../sessionPolicy.js"
+import { liveSessionCount, requireRemoteSessions } from "../sessionPolicy.js"
 import { DEFAULT_MAX_BUNDLE_BYTES } from "./bundlesRoutes.js"
 import { ErrorDoc } from "./sessionSchemas.js"
 
@@ -99,12 +98,7 @@ export function hostRoutes(options: HostRoutesOptions = {}): RouteModule {
       },
       handle: async ({ body }) => {
         // Answering would tell a token holder which repositories exist on the host's disk, for nothing.
-        if (!context.config.allow_remote_sessions) {
-          throw new SessionManagerError({
-            reason: "PolicyRemoteSessions",
-            message: "remote sessions are not allowed on this host (config allow_remote_sessions is false)",
-          })
-        }
+        requireRemoteSessions(context.config)
         const reachable = await hostReachableRemotes(body.remotes, context.config)
         return {
           status: 200,

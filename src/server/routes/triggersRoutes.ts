@@ -18,8 +18,7 @@ import { triggerView } from "../../triggers/triggerView.js"
 import type { ServerConfig } from "../config.js"
 import { defineRoute, type Route } from "../route.js"
 import type { RouteContext, RouteModule } from "../routeContext.js"
-import { SessionManagerError } from "../sessionManager.js"
-import { admitSession } from "../sessionPolicy.js"
+import { admitSession, requireRemoteSessions } from "../sessionPolicy.js"
 import { ErrorDoc } from "./sessionSchemas.js"
 import { sessionWsUrl } from "./sessionsRoutes.js"
 
@@ -94,11 +93,11 @@ async function startSession(context: RouteContext, trigger: Trigger, cwd: string
  * policy: `allow_remote_sessions` (403 `AGH_POLICY_REMOTE_SESSIONS`).
  */
 function admitRemoteSessions(config: ServerConfig, repository: TriggerRepositorySource): void {
-  if (config.allow_remote_sessions) return
-  throw new SessionManagerError({
-    reason: "PolicyRemoteSessions",
-    message: `a trigger in repository ${JSON.stringify(repository.url)} makes this host clone it, and remote sessions are not allowed on this host (config allow_remote_sessions is false); set it to true, or give the trigger a work_dir project`,
-  })
+  requireRemoteSessions(
+    config,
+    `a trigger in repository ${JSON.stringify(repository.url)} makes this host clone it, and remote sessions`,
+    "; set it to true, or give the trigger a work_dir project",
+  )
 }
 
 /**

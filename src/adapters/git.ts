@@ -50,7 +50,15 @@ export class GitError extends CodedError("GitError", GIT_ERROR_CODES)<{
   readonly cwd: string
   readonly exitCode?: number
   readonly stderr?: string
-}> {}
+}> {
+  /**
+   * The HTTP status of a route that fails with it: the host's problem (500), except a full disk (507).
+   * With `code`, the router renders it as it is.
+   */
+  get status(): number {
+    return this.reason === "DiskFull" ? 507 : 500
+  }
+}
 
 /** The git port: run one git command with an argument array (never a shell). */
 export interface GitShape {

@@ -1,5 +1,4 @@
 import * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
@@ -51,25 +50,13 @@ export interface TriggerRepositories {
    * Admits the repository again (it may have moved since the trigger was saved) and clones it into a
    * workspace of its own, checked out at `ref` or the source's HEAD. Rejects with the admission error, a
    * teleport error (`AGH_GIT_REF_NOT_FOUND`, `AGH_GIT_REMOTE_UNREACHABLE`, `AGH_WORKSPACE_EXISTS`,
-   * `AGH_DISK_FULL`, ...) or a {@link TriggerRepositoryError}; a failed clone leaves no directory behind.
+   * `AGH_DISK_FULL`, ...) or a `GitError` (which carries its HTTP status); a failed clone leaves nothing behind.
    */
   readonly prepare: (
     repository: TriggerRepositorySource,
     request: TriggerRunRequest,
   ) => Promise<PreparedRepository>
 }
-
-/**
- * A git command of the clone failed outright (`AGH_GIT_FAILED`, `AGH_GIT_UNAVAILABLE`, `AGH_DISK_FULL`, as
- * git reported it). It exists only to carry the HTTP status the git adapter's error does not have.
- */
-export class TriggerRepositoryError extends Data.TaggedError("TriggerRepositoryError")<{
-  readonly reason: "GitFailed"
-  readonly code: string
-  readonly status: number
-  readonly message: string
-  readonly cause?: unknown
-}> {}
 
 /**
  * The directory name of a run's workspace. Trigger and run ids are both `[a-z0-9_]`, so the name passes the
@@ -98,16 +85,9 @@ async function runGit<A>(effect: Effect.Effect<A, GitError | TeleportError, Git>
   if (Exit.isSuccess(exit)) return exit.value
   const failure = exit.cause.reasons.find(Cause.isFailReason)
   if (failure === undefined) throw Cause.squash(exit.cause)
-  const error = failure.error
-  // Teleport errors carry their own code and status; the router and the run history take them as they are.
-  if (error._tag === "TeleportError") throw error
-  throw new TriggerRepositoryError({
-    reason: "GitFailed",
-    code: error.code,
-    status: error.reason === "DiskFull" ? 507 : 500,
-    message: error.message,
-    cause: error,
-  })
+  // Teleport and git errors carry their own code and status: the router and the run history take them as
+  // they are.
+  throw failure.error
 }
 
 /**

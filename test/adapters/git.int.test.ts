@@ -4,7 +4,7 @@ import { Effect } from "effect"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import {
   Git,
-  type GitError,
+  GitError,
   type GitRunOptions,
   gitFailureReason,
   hostGitEnv,
@@ -20,6 +20,16 @@ beforeEach(() => {
 afterEach(() => fx.cleanup())
 
 const run = (args: string[], options: GitRunOptions) => Git.use((git) => git.run(args, options))
+
+describe("GitError", () => {
+  it("answers 507 for a full disk and 500 for every other git failure, beside its code", () => {
+    const of = (reason: "Failed" | "Unavailable" | "DiskFull") =>
+      new GitError({ reason, message: "m", args: ["status"], cwd: "/" })
+    expect([of("DiskFull").code, of("DiskFull").status]).toEqual(["AGH_DISK_FULL", 507])
+    expect([of("Failed").code, of("Failed").status]).toEqual(["AGH_GIT_FAILED", 500])
+    expect([of("Unavailable").code, of("Unavailable").status]).toEqual(["AGH_GIT_UNAVAILABLE", 500])
+  })
+})
 
 describe("Git adapter (live)", () => {
   it("passes arguments as an array: shell syntax reaches git verbatim and runs nothing", async () => {

@@ -15,11 +15,6 @@ export class TeleportHttpError extends Data.TaggedError("TeleportHttpError")<{
   readonly cause?: unknown
 }> {}
 
-/** A git failure is the host's problem (500), except a full disk, which has its own status (507). */
-function statusOfGit(error: GitError): number {
-  return error.reason === "DiskFull" ? 507 : 500
-}
-
 /**
  * Runs a teleport effect with real git and turns its typed failure into a {@link TeleportHttpError}.
  * `closeOn` lists codes after which the connection is closed instead of drained (an upload refused
@@ -35,10 +30,9 @@ export async function runTeleport<A>(
   const failure = exit.cause.reasons.find(Cause.isFailReason)
   if (failure === undefined) throw Cause.squash(exit.cause)
   const error = failure.error
-  const status = error._tag === "TeleportError" ? error.status : statusOfGit(error)
   throw new TeleportHttpError({
     code: error.code,
-    status,
+    status: error.status,
     message: error.message,
     ...(closeOn.includes(error.code) ? { headers: { connection: "close" } } : {}),
     cause: error,

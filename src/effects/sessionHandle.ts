@@ -22,6 +22,16 @@ export type SessionStatus =
   | "failed"
   | "killed"
 
+/** The statuses of a session that has ended. */
+export type FinalSessionStatus = Extract<SessionStatus, "completed" | "failed" | "killed">
+
+const FINAL: ReadonlySet<string> = new Set<FinalSessionStatus>(["completed", "failed", "killed"])
+
+/** True when the session has ended (any other string, a status of the future say, is not final). */
+export function isFinalStatus(status: string): status is FinalSessionStatus {
+  return FINAL.has(status)
+}
+
 export interface TodoItem {
   readonly content: string
   readonly status: string

@@ -1,6 +1,6 @@
 import { realpath, stat } from "node:fs/promises"
 import { isAbsolute, sep } from "node:path"
-import type { SessionHandle, SessionStatus } from "../effects/sessionHandle.js"
+import { isFinalStatus, type SessionHandle } from "../effects/sessionHandle.js"
 import { admitCloneUrl } from "./cloneSource.js"
 import type { ServerConfig } from "./config.js"
 import { ServerError } from "./serverError.js"
@@ -30,13 +30,6 @@ export interface SessionRequest {
   readonly cloneUrl?: string
   readonly cloneRef?: string
   readonly skipPermissions?: boolean
-}
-
-const FINAL: ReadonlySet<SessionStatus> = new Set(["completed", "failed", "killed"])
-
-/** True when the session has ended. */
-export function isFinalStatus(status: SessionStatus): boolean {
-  return FINAL.has(status)
 }
 
 /** Sessions not yet ended: what `max_sessions` caps. */

@@ -7,6 +7,7 @@ import * as Stream from "effect/Stream"
 import { Clock, type ClockShape } from "../adapters/clock.js"
 import { type IdsShape, liveIds } from "../adapters/ids.js"
 import { openScoped } from "../effects/openScoped.js"
+import { isFinalStatus } from "../effects/sessionHandle.js"
 import { type Durability, EventLog, type LogWriter, type OpenReport } from "../eventlog/eventLog.js"
 import type { EventLogError } from "../eventlog/eventLogError.js"
 import { validateNewTrigger, validateTriggerChanges } from "./triggerChecks.js"
@@ -119,8 +120,6 @@ export interface TriggerStore {
   /** Waits for pending changes and closes the log writer. Idempotent. */
   close(): Promise<void>
 }
-
-const FINISHED: ReadonlySet<string> = new Set(["completed", "failed", "killed"])
 
 function runError(error: unknown): RunError {
   const e = error as { code?: unknown; message?: unknown }
@@ -345,8 +344,8 @@ class EventSourcedTriggerStore implements TriggerStore {
     void done
       .then(
         (outcome) => ({
-          status: FINISHED.has(outcome.status) ? outcome.status : "failed",
-          detail: outcome.detail ?? (FINISHED.has(outcome.status) ? undefined : `session ${outcome.status}`),
+          status: isFinalStatus(outcome.status) ? outcome.status : "failed",
+          detail: outcome.detail ?? (isFinalStatus(outcome.status) ? undefined : `session ${outcome.status}`),
         }),
         (error: unknown) => ({ status: "failed", detail: runError(error).message }),
       )

@@ -19,6 +19,7 @@ import { Clock } from "../../src/adapters/clock.js"
 import { parseProcStat, probeProcess, processHostId } from "../../src/adapters/processInfo.js"
 import { SchedulerLock } from "../../src/adapters/schedulerLock.js"
 import { parseLockRecord, schedulerLockPath } from "../../src/adapters/schedulerLockRecord.js"
+import { prng } from "../support/prng.js"
 import { schedulerLockContract } from "./schedulerLockContract.js"
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/lockContender.mjs", import.meta.url))
@@ -302,18 +303,6 @@ describe("probeProcess on real processes", () => {
     },
   )
 })
-
-/** mulberry32: a tiny seeded PRNG, so a failing run can be replayed with LOCK_CONTENTION_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 interface Interval {
   readonly pid: number

@@ -1,22 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { FakeSessionHandle } from "../support/fakeSessionHandle.js"
+import { prng } from "../support/prng.js"
 import { startTestServer, type TestServer, type WsClient } from "./testServer.js"
 
 const FRAMES = 10_000
 const MAX_FRAME = 16 * 1024
 const SEED = Number(process.env.AGH_FUZZ_SEED ?? 0x5eed)
-
-/** mulberry32: a tiny seeded PRNG, so a failure can be replayed with AGH_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 type Frame =
   /** What the server must answer: an error code, nothing (valid frames), or a close code. */

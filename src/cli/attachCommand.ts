@@ -1,6 +1,7 @@
+import { parseArgs } from "node:util"
 import { type ClockShape, liveClock } from "../adapters/clock.js"
 import { type CliCommand, CliError } from "./cliCommand.js"
-import { makeConnectCommand } from "./connectCommand.js"
+import { CONNECT_FLAGS, makeConnectCommand } from "./connectCommand.js"
 
 const HELP = `Usage: agenthost attach ID [--url U] [--token-file F] [--home DIR] [--yes] ["<prompt>"]
        (also: agenthost remote attach ID ...)
@@ -25,11 +26,21 @@ export function makeAttachCommand(clock: ClockShape = liveClock): CliCommand {
     summary: "re-attach to a session on a host (history first, then live)",
     help: HELP,
     run: (args, io) => {
-      const [id, ...rest] = args
-      if (id === undefined || id === "" || id.startsWith("-")) {
+      // The id is the first argument that is not a flag or a flag's value, wherever it stands; connect
+      // checks the rest (unknown flags included) as its own.
+      const { tokens } = parseArgs({
+        args: [...args],
+        options: CONNECT_FLAGS,
+        allowPositionals: true,
+        strict: false,
+        tokens: true,
+      })
+      const first = tokens.find((t) => t.kind === "positional")
+      if (first === undefined || first.value === "") {
         return Promise.reject(new CliError("AGH_CLI_USAGE", "attach needs a session id: agenthost attach ID"))
       }
-      return connect.run(["--session", id, ...rest], io)
+      const rest = args.filter((_, i) => i !== first.index)
+      return connect.run(["--session", first.value, ...rest], io)
     },
   }
 }

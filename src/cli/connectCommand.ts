@@ -52,14 +52,17 @@ interface ConnectFlags extends ClientFlagValues {
   readonly prompt: string
 }
 
+/** The flags of `agenthost connect` (and so of `attach`, which adds `--session`). */
+export const CONNECT_FLAGS = {
+  ...CLIENT_FLAGS,
+  session: { type: "string" },
+  yes: { type: "boolean", short: "y" },
+  agent: { type: "string" },
+  title: { type: "string" },
+} as const
+
 function parseConnectArgs(args: ReadonlyArray<string>): ConnectFlags {
-  const { values, positionals } = parseCommandArgs(args, {
-    ...CLIENT_FLAGS,
-    session: { type: "string" },
-    yes: { type: "boolean", short: "y" },
-    agent: { type: "string" },
-    title: { type: "string" },
-  })
+  const { values, positionals } = parseCommandArgs(args, CONNECT_FLAGS)
   return { ...values, yes: values.yes === true, prompt: positionals.join(" ") }
 }
 

@@ -116,6 +116,10 @@ describe("agenthost remote with a real host and the built-in agent", () => {
     const attached = await agenthost(repo, ["remote", "attach", id, "--yes", ...host.clientArgs()])
     expect(attached.code).toBe(0)
     expect(attached.stdout).toContain("as committed")
+    // Flags first, as `--url U ID` reads naturally: the id is the first argument that is not a flag's.
+    const flagsFirst = await agenthost(repo, ["attach", ...host.clientArgs(), "--yes", id])
+    expect(flagsFirst.code).toBe(0)
+    expect(flagsFirst.stdout).toContain("as committed")
 
     const pull = await agenthost(repo, ["pull", id, ...host.clientArgs()])
     expect(pull.stdout).toBe(`branch agenthost/${id} at ${head}: 0 commits on top of ${head.slice(0, 12)}\n`)
